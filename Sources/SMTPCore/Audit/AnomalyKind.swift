@@ -1,0 +1,27 @@
+/// The kind of an `anomaly` event: a protocol oddity worth an auditor's eye, whether or not a rule
+/// fired (Zeek calls these "weirds"). Open set: drivers add their own (`content-gap` in replay).
+public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+
+    public static let bareLF = AnomalyKind(rawValue: "bare-lf")
+    public static let bareCR = AnomalyKind(rawValue: "bare-cr")
+    public static let nul = AnomalyKind(rawValue: "nul")
+    public static let smugglingAttempt = AnomalyKind(rawValue: "smuggling-attempt")
+    public static let pipelinedAfterStartTLS = AnomalyKind(rawValue: "pipelined-after-starttls")
+    public static let pipelinedAfterQuit = AnomalyKind(rawValue: "pipelined-after-quit")
+    public static let pipeliningOverflow = AnomalyKind(rawValue: "pipelining-overflow")
+    public static let lineTooLong = AnomalyKind(rawValue: "line-too-long")
+    public static let unknownCommand = AnomalyKind(rawValue: "unknown-command")
+    public static let malformedCommand = AnomalyKind(rawValue: "malformed-command")
+    public static let bdatOverflow = AnomalyKind(rawValue: "bdat-overflow")
+    public static let messageTooLarge = AnomalyKind(rawValue: "message-too-large")
+    public static let malformedReply = AnomalyKind(rawValue: "malformed-reply")
+    public static let replyTooLong = AnomalyKind(rawValue: "reply-too-long")
+    public static let unsolicitedReply = AnomalyKind(rawValue: "unsolicited-reply")
+    public static let strippedKeywordUsed = AnomalyKind(rawValue: "stripped-keyword-used")
+    public static let roleReversal = AnomalyKind(rawValue: "role-reversal")
+    public static let incompleteSession = AnomalyKind(rawValue: "incomplete-session")
+    public static let contentGap = AnomalyKind(rawValue: "content-gap")
+}

@@ -1,0 +1,59 @@
+extension AuditEvent {
+    /// The event as one line of JSON (no trailing newline), fields in a stable order:
+    ///
+    ///     {"ts":"2026-11-29T08:18:58.000000Z","session":"s1","event":"command","verb":"VRFY",
+    ///      "arg":"root","action":"reject","rule":"no-vrfy","forwarded":null}
+    public var jsonLine: String {
+        var json = JSONLineWriter()
+        json.field("ts", timestamp.rfc3339)
+        json.field("session", session)
+        json.field("event", name)
+        switch kind {
+        case .sessionStart(let client, let server, let source):
+            json.field("client", client.description)
+            json.field("server", server.description)
+            json.field("source", source)
+        case .command(let record):
+            json.field("verb", record.verb)
+            json.field("arg", record.arg)
+            json.field("action", record.action)
+            json.field("rule", record.rule)
+            json.field("forwarded", record.forwarded)
+        case .reply(let record):
+            json.field("code", record.code)
+            json.field("text", record.text)
+            json.field("for", record.forVerb)
+            json.field("local", record.local)
+            if !record.rules.isEmpty { json.field("rules", record.rules) }
+            if !record.stripped.isEmpty {
+                var list = "["
+                for (index, item) in record.stripped.enumerated() {
+                    var entry = JSONLineWriter()
+                    entry.field("keyword", item.keyword)
+                    entry.field("rule", item.rule)
+                    entry.field("action", record.dryRun ? "would-strip" : "strip")
+                    list += (index > 0 ? "," : "") + entry.finish()
+                }
+                json.rawField("stripped", list + "]")
+            }
+        case .message(let record):
+            json.field("mail_from", record.mailFrom)
+            json.field("rcpt_to", record.rcptTo)
+            json.field("size", record.size)
+            json.field("result", record.result)
+            json.field("message_id", record.messageID)
+            json.field("subject", record.subject)
+        case .anomaly(let kind, let detail):
+            json.field("kind", kind.rawValue)
+            json.field("detail", detail)
+        case .sessionEnd(let summary):
+            json.field("reason", summary.reason)
+            json.field("bytes_from_client", summary.bytesFromClient)
+            json.field("bytes_from_server", summary.bytesFromServer)
+            json.field("commands", summary.commands)
+            json.field("messages", summary.messages)
+            json.field("tls", summary.tls)
+        }
+        return json.finish()
+    }
+}

@@ -1,0 +1,80 @@
+/// Writes JSON objects field by field into a String, escaping per RFC 8259. No Foundation.
+struct JSONLineWriter {
+    private(set) var text = "{"
+    private var first = true
+
+    init() {
+        text.reserveCapacity(160)
+    }
+
+    mutating func field(_ key: String, _ value: String?) {
+        writeKey(key)
+        if let value { Self.appendQuoted(value, to: &text) } else { text += "null" }
+    }
+
+    mutating func field(_ key: String, _ value: Int?) {
+        writeKey(key)
+        text += value.map(String.init) ?? "null"
+    }
+
+    mutating func field(_ key: String, _ value: Bool) {
+        writeKey(key)
+        text += value ? "true" : "false"
+    }
+
+    mutating func field(_ key: String, _ values: [String]) {
+        writeKey(key)
+        text += "["
+        for (index, value) in values.enumerated() {
+            if index > 0 { text += "," }
+            Self.appendQuoted(value, to: &text)
+        }
+        text += "]"
+    }
+
+    /// A field whose value is already JSON.
+    mutating func rawField(_ key: String, _ json: String) {
+        writeKey(key)
+        text += json
+    }
+
+    mutating func finish() -> String {
+        text += "}"
+        return text
+    }
+
+    private mutating func writeKey(_ name: String) {
+        if !first { text += "," }
+        first = false
+        Self.appendQuoted(name, to: &text)
+        text += ":"
+    }
+
+    static func appendQuoted(_ value: String, to out: inout String) {
+        out += "\""
+        var needsEscape = false
+        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+            needsEscape = true
+            break
+        }
+        if !needsEscape {
+            out += value
+        } else {
+            for scalar in value.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default:
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

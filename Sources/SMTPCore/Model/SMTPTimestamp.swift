@@ -1,0 +1,77 @@
+/// A point in time, handed to the engine by its driver together with the bytes it read.
+///
+/// The core never reads a clock: the live proxy passes the wall-clock time of each read, the
+/// replayer passes the capture timestamp of each packet. Formatting is RFC 3339 in UTC.
+public struct SMTPTimestamp: Hashable, Comparable, Sendable {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    public var seconds: Int64
+    /// Nanoseconds within the second, `0..<1_000_000_000`.
+    public var nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public static let epoch = SMTPTimestamp(seconds: 0)
+
+    public static func < (lhs: SMTPTimestamp, rhs: SMTPTimestamp) -> Bool {
+        (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
+    }
+
+    /// Seconds elapsed from `earlier` to `self` (negative when `earlier` is later).
+    public func seconds(since earlier: SMTPTimestamp) -> Double {
+        Double(seconds - earlier.seconds) + Double(nanoseconds - earlier.nanoseconds) / 1e9
+    }
+
+    public func adding(seconds delta: Int64) -> SMTPTimestamp {
+        SMTPTimestamp(seconds: seconds + delta, nanoseconds: nanoseconds)
+    }
+
+    /// `2026-11-29T08:18:58.123456Z` (microsecond precision, always UTC).
+    public var rfc3339: String {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        let micros = Int(nanoseconds) / 1_000
+        var out = ""
+        out.reserveCapacity(27)
+        Self.append(year, width: 4, to: &out)
+        out.append("-")
+        Self.append(month, width: 2, to: &out)
+        out.append("-")
+        Self.append(day, width: 2, to: &out)
+        out.append("T")
+        Self.append(Int(secondOfDay / 3600), width: 2, to: &out)
+        out.append(":")
+        Self.append(Int(secondOfDay / 60 % 60), width: 2, to: &out)
+        out.append(":")
+        Self.append(Int(secondOfDay % 60), width: 2, to: &out)
+        out.append(".")
+        Self.append(micros, width: 6, to: &out)
+        out.append("Z")
+        return out
+    }
+
+    private static func append(_ value: Int, width: Int, to out: inout String) {
+        let digits = String(value)
+        if digits.count < width {
+            out.append(String(repeating: "0", count: width - digits.count))
+        }
+        out.append(digits)
+    }
+
+    /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
+    private static func civilDate(daysSinceEpoch: Int64) -> (Int, Int, Int) {
+        let z = daysSinceEpoch + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+}

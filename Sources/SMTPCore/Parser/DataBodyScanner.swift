@@ -1,0 +1,265 @@
+import struct NIOCore.ByteBuffer
+
+/// Frames a DATA body as it streams through, deciding where it ends and what the upstream gets.
+///
+/// The only end of data is `CRLF . CRLF` (RFC 5321 §4.1.1.4); the body starts at a line start.
+/// Canonical lines are forwarded byte for byte as zero-copy slices of the input, dot-stuffing
+/// included. Everything a receiver could read differently — a bare LF or CR, a NUL, a lone `.` line
+/// that is not a real end of data (`<LF>.<LF>`, `<LF>.<CR><LF>`, `<CR><LF>.<LF>`, `<CR>.<CR>`…, see
+/// THREATS.md) — is reported and, under `normalize`, forwarded re-framed: bare line ends as CRLF, NUL
+/// as a space, a lone `.` as `..`. The upstream can then find no end of data but the one the proxy
+/// found. Under `reject` the first such byte stops the scan.
+///
+/// At most two bytes (`.` and `CR` at a line start, or a trailing CR) are held back between calls,
+/// because what they mean depends on the next byte. Memory does not depend on line or body length.
+public struct DataBodyScanner: Sendable {
+    /// How a line ended, for the report of a smuggling sequence.
+    public enum LineEnd: String, Sendable {
+        case crlf = "<CR><LF>"
+        case lf = "<LF>"
+        case cr = "<CR>"
+    }
+
+    public enum Violation: Hashable, Sendable {
+        case bareLF
+        case bareCR
+        case nul
+        /// A line consisting of `.` with a non-standard line end before or after it.
+        case smuggling(before: String, after: String)
+    }
+
+    public enum Outcome: Hashable, Sendable {
+        case needMore
+        /// The final `.CRLF` was read and forwarded; the input is positioned after it.
+        case endOfData
+        case rejected(Violation)
+    }
+
+    public let policy: BareNewlinePolicy
+    /// Octets handed to `emit` so far.
+    public private(set) var emittedBytes = 0
+    /// Octets of message content forwarded (the final `.CRLF` excluded), once `.endOfData` was returned.
+    public var messageSize: Int { finished ? emittedBytes - 3 : emittedBytes }
+
+    private enum Held { case none, cr, dot, dotCR }
+    private var held = Held.none
+    private var lineStart = true
+    private var previousEnd = LineEnd.crlf
+    private var finished = false
+
+    public init(policy: BareNewlinePolicy) {
+        self.policy = policy
+    }
+
+    static let crlf = ByteBuffer(string: "\r\n")
+    static let space = ByteBuffer(string: " ")
+    static let dot = ByteBuffer(string: ".")
+    static let dotCRLF = ByteBuffer(string: ".\r\n")
+    static let stuffedLoneDot = ByteBuffer(string: "..\r\n")
+
+    /// Consumes body bytes from `input`, handing what goes upstream to `emit` in order, and each
+    /// violation to `report`. Stops right after the end of data.
+    public mutating func scan(
+        _ input: inout ByteBuffer,
+        emit: (ByteBuffer) -> Void,
+        report: (Violation) -> Void
+    ) -> Outcome {
+        precondition(!finished, "scan after end of data")
+        let source = input
+        let base = source.readerIndex
+        let reject = policy == .reject
+        let (consumed, outcome) = source.withUnsafeReadableBytes { p -> (Int, Outcome) in
+            let end = p.count
+            var i = 0
+            var runStart = 0
+            func flush(_ upTo: Int) {
+                if upTo > runStart {
+                    emittedBytes += upTo - runStart
+                    emit(source.getSlice(at: base + runStart, length: upTo - runStart)!)
+                }
+            }
+            func synthesize(_ bytes: ByteBuffer) {
+                emittedBytes += bytes.readableBytes
+                emit(bytes)
+            }
+            func newLine(after lineEnd: LineEnd) {
+                lineStart = true
+                previousEnd = lineEnd
+            }
+            while i < end {
+                switch held {
+                case .none:
+                    break
+                case .cr:
+                    held = .none
+                    if p[i] == SMTPGrammar.lf {
+                        synthesize(Self.crlf)
+                        i += 1
+                        runStart = i
+                        newLine(after: .crlf)
+                    } else {
+                        report(.bareCR)
+                        if reject { flush(i); return (i, .rejected(.bareCR)) }
+                        synthesize(Self.crlf)
+                        runStart = i
+                        newLine(after: .cr)
+                    }
+                    continue
+                case .dot:
+                    if p[i] == SMTPGrammar.cr {
+                        held = .dotCR
+                        i += 1
+                        runStart = i
+                        continue
+                    }
+                    held = .none
+                    if p[i] == SMTPGrammar.lf {
+                        let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.lf.rawValue)
+                        report(.bareLF)
+                        report(violation)
+                        if reject { flush(i); return (i, .rejected(.bareLF)) }
+                        synthesize(Self.stuffedLoneDot)
+                        i += 1
+                        runStart = i
+                        newLine(after: .lf)
+                    } else {
+                        synthesize(Self.dot)
+                        runStart = i
+                    }
+                    continue
+                case .dotCR:
+                    held = .none
+                    if p[i] == SMTPGrammar.lf {
+                        i += 1
+                        if previousEnd == .crlf {
+                            synthesize(Self.dotCRLF)
+                            finished = true
+                            return (i, .endOfData)
+                        }
+                        let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.crlf.rawValue)
+                        report(violation)
+                        if reject { return (i, .rejected(violation)) }  // unreachable: the bare line end before was rejected
+                        synthesize(Self.stuffedLoneDot)
+                        runStart = i
+                        newLine(after: .crlf)
+                    } else {
+                        report(.bareCR)
+                        report(.smuggling(before: previousEnd.rawValue, after: LineEnd.cr.rawValue))
+                        if reject { flush(i); return (i, .rejected(.bareCR)) }
+                        synthesize(Self.stuffedLoneDot)
+                        runStart = i
+                        newLine(after: .cr)
+                    }
+                    continue
+                }
+                if lineStart {
+                    lineStart = false
+                    if p[i] == SMTPGrammar.dot {
+                        if i + 1 == end {
+                            flush(i)
+                            held = .dot
+                            i += 1
+                            runStart = i
+                            continue
+                        }
+                        let next = p[i + 1]
+                        if next == SMTPGrammar.cr {
+                            if i + 2 == end {
+                                flush(i)
+                                held = .dotCR
+                                i += 2
+                                runStart = i
+                                continue
+                            }
+                            if p[i + 2] == SMTPGrammar.lf {
+                                if previousEnd == .crlf {
+                                    flush(i + 3)
+                                    finished = true
+                                    return (i + 3, .endOfData)
+                                }
+                                let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.crlf.rawValue)
+                                report(violation)
+                                if reject { flush(i); return (i, .rejected(violation)) }
+                                flush(i)
+                                synthesize(Self.dot)
+                                runStart = i
+                                i += 3
+                                newLine(after: .crlf)
+                                continue
+                            }
+                            report(.bareCR)
+                            report(.smuggling(before: previousEnd.rawValue, after: LineEnd.cr.rawValue))
+                            if reject { flush(i); return (i, .rejected(.bareCR)) }
+                            flush(i)
+                            synthesize(Self.stuffedLoneDot)
+                            i += 2
+                            runStart = i
+                            newLine(after: .cr)
+                            continue
+                        }
+                        if next == SMTPGrammar.lf {
+                            report(.bareLF)
+                            report(.smuggling(before: previousEnd.rawValue, after: LineEnd.lf.rawValue))
+                            if reject { flush(i); return (i, .rejected(.bareLF)) }
+                            flush(i)
+                            synthesize(Self.stuffedLoneDot)
+                            i += 2
+                            runStart = i
+                            newLine(after: .lf)
+                            continue
+                        }
+                        i += 1
+                    }
+                }
+                // Inside a line: skip to the next CR, LF or NUL.
+                while i < end {
+                    let byte = p[i]
+                    if byte <= SMTPGrammar.cr && (byte == SMTPGrammar.cr || byte == SMTPGrammar.lf || byte == SMTPGrammar.nul) {
+                        break
+                    }
+                    i += 1
+                }
+                if i == end { break }
+                switch p[i] {
+                case SMTPGrammar.nul:
+                    report(.nul)
+                    if reject { flush(i); return (i, .rejected(.nul)) }
+                    flush(i)
+                    synthesize(Self.space)
+                    i += 1
+                    runStart = i
+                case SMTPGrammar.lf:
+                    report(.bareLF)
+                    if reject { flush(i); return (i, .rejected(.bareLF)) }
+                    flush(i)
+                    synthesize(Self.crlf)
+                    i += 1
+                    runStart = i
+                    newLine(after: .lf)
+                default:  // CR
+                    if i + 1 == end {
+                        flush(i)
+                        held = .cr
+                        i += 1
+                        runStart = i
+                    } else if p[i + 1] == SMTPGrammar.lf {
+                        i += 2
+                        newLine(after: .crlf)
+                    } else {
+                        report(.bareCR)
+                        if reject { flush(i); return (i, .rejected(.bareCR)) }
+                        flush(i)
+                        synthesize(Self.crlf)
+                        i += 1
+                        runStart = i
+                        newLine(after: .cr)
+                    }
+                }
+            }
+            flush(end)
+            return (end, .needMore)
+        }
+        input.moveReaderIndex(forwardBy: consumed)
+        return outcome
+    }
+}

@@ -1,0 +1,29 @@
+/// A rule set's verdict on one command.
+public struct PolicyDecision: Hashable, Sendable {
+    public enum Action: Hashable, Sendable {
+        /// No terminal rule matched.
+        case forward
+        /// An `allow` rule matched: forwarded, and no later rule is consulted.
+        case allow
+        /// Answered by the proxy, not forwarded. Nil: the engine's default reply for the verb.
+        case reject(SMTPReply?)
+        /// Forwarded with this argument instead (the verb stays).
+        case rewrite(argument: String)
+        /// Answered (nil: `421 4.7.0`) and both connections closed.
+        case disconnect(SMTPReply?)
+    }
+
+    public var action: Action
+    /// The rule whose action decided, if any.
+    public var rule: String?
+    /// Every `log` rule that matched before the decision, in order.
+    public var loggedBy: [String]
+
+    public init(action: Action, rule: String? = nil, loggedBy: [String] = []) {
+        self.action = action
+        self.rule = rule
+        self.loggedBy = loggedBy
+    }
+
+    public static let forward = PolicyDecision(action: .forward)
+}

@@ -1,0 +1,28 @@
+/// Everything an engine needs to know about its session besides the rules.
+public struct InspectionConfiguration: Sendable {
+    /// The `session` field of every event.
+    public var sessionID: String
+    public var client: Endpoint
+    public var server: Endpoint
+    /// `live`, or the capture file and stream for replay.
+    public var source: String
+    /// Terminal rule actions become logged `would-…` verdicts and the command is forwarded.
+    public var dryRun: Bool
+    public var tlsMode: TLSMode
+
+    public init(
+        sessionID: String,
+        client: Endpoint,
+        server: Endpoint,
+        source: String = "live",
+        dryRun: Bool = false,
+        tlsMode: TLSMode = .passthrough
+    ) {
+        self.sessionID = sessionID
+        self.client = client
+        self.server = server
+        self.source = source
+        self.dryRun = dryRun
+        self.tlsMode = tlsMode
+    }
+}

@@ -1,0 +1,38 @@
+import struct NIOCore.ByteBuffer
+
+/// What the engine asks its driver to do after one input. The driver owns one value, passes it to
+/// every engine call and empties it (`removeAll()`, which keeps capacity) after carrying it out.
+///
+/// Order of execution for the driver: write `toServer` and `toClient` (each in order), then close
+/// what `closeServer`/`closeClient` say, and half-close the upstream if `shutdownServerOutput`.
+/// `events` go to the audit log in order.
+public struct InspectionEffects: Sendable {
+    /// Bytes for the upstream server, in order: zero-copy slices of what the client sent wherever
+    /// the proxy forwards unchanged bytes.
+    public var toServer: [ByteBuffer] = []
+    /// Bytes for the client, in order: server replies (possibly re-framed) and the proxy's own.
+    public var toClient: [ByteBuffer] = []
+    public var events: [AuditEvent] = []
+    /// Close the client connection once `toClient` is written.
+    public var closeClient = false
+    /// Close the upstream connection once `toServer` is written. Mid-DATA this is the abort: the
+    /// upstream never receives an end of data, so it delivers nothing.
+    public var closeServer = false
+    /// Shut down the upstream's write side (the client half-closed after its last command).
+    public var shutdownServerOutput = false
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        toServer.isEmpty && toClient.isEmpty && events.isEmpty && !closeClient && !closeServer && !shutdownServerOutput
+    }
+
+    public mutating func removeAll() {
+        toServer.removeAll(keepingCapacity: true)
+        toClient.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+        closeClient = false
+        closeServer = false
+        shutdownServerOutput = false
+    }
+}

@@ -1,0 +1,363 @@
+import struct NIOCore.ByteBuffer
+
+extension InspectionEngine {
+    /// Reads as much client input as the current mode allows.
+    mutating func processClientInput(_ out: inout InspectionEffects) {
+        while clientInput.readableBytes > 0 {
+            switch clientMode {
+            case .closed:
+                clientInput = Self.emptyBuffer
+                return
+            case .relay:
+                out.toServer.append(clientInput)
+                clientInput = Self.emptyBuffer
+                return
+            case .dataBody(let scanner, let forwarding):
+                readDataBody(scanner, forwarding: forwarding, &out)
+            case .chunk(let remaining, let forwarding, let isLast):
+                readChunk(remaining: remaining, forwarding: forwarding, isLast: isLast, &out)
+            case .blob(let remaining):
+                let count = min(remaining, clientInput.readableBytes)
+                out.toServer.append(clientInput.readSlice(length: count)!)
+                clientMode = remaining == count ? .commands : .blob(remaining: remaining - count)
+            case .commands, .authResponse:
+                if modeDecisionsPending > 0 {
+                    if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
+                        anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
+                        rejectAndClose(SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), reason: "pipelining-overflow", &out)
+                    }
+                    return
+                }
+                if pending.count >= SMTPDefaults.maximumPipelinedCommands { return }
+                if quitSent {
+                    if !reportedAfterQuit {
+                        reportedAfterQuit = true
+                        anomaly(.pipelinedAfterQuit, "client sent more after QUIT; discarded", &out)
+                    }
+                    clientInput = Self.emptyBuffer
+                    return
+                }
+                guard let frame = framer.next(from: &clientInput) else { return }
+                switch frame {
+                case .overlong(let length):
+                    handleOverlongLine(length: length, &out)
+                case .line(let line):
+                    if case .authResponse = clientMode {
+                        handleAuthResponse(line, &out)
+                    } else {
+                        handleCommandLine(line, &out)
+                    }
+                }
+            }
+        }
+    }
+
+    private mutating func handleOverlongLine(length: Int, _ out: inout InspectionEffects) {
+        anomaly(.lineTooLong, "\(length) octets, over the engine's bound of \(framer.maximumLength)", &out)
+        if case .authResponse = clientMode {
+            // The upstream waits for a response: cancel the exchange (RFC 4954 §4) instead.
+            clientMode = .commands
+            forwardAuthResponse(ByteBuffer(string: "*\r\n"), display: "*", &out)
+            return
+        }
+        commandCount += 1
+        event(.command(CommandRecord(verb: "", arg: "[\(length) octets]", action: "reject")), &out)
+        enqueueLocal(.local("", SMTPReply(code: 500, "5.5.2 Error: line too long")), &out)
+    }
+
+    // MARK: - Commands
+
+    private mutating func handleCommandLine(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) {
+        commandCount += 1
+        let command = SMTPGrammar.parseCommandLine(line.content)
+        let verb = command.verb.name
+        let display = Self.displayArgument(command)
+
+        if !line.isCanonical {
+            let what = line.containsNUL ? "NUL" : line.containsBareCR ? "bare <CR>" : "bare <LF>"
+            let kind: AnomalyKind = line.containsNUL ? .nul : line.containsBareCR ? .bareCR : .bareLF
+            anomaly(kind, "\(what) in the \(verb.isEmpty ? "empty" : verb) command line", &out)
+            if settings.bareNewline == .reject {
+                event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
+                rejectAndClose(SMTPReply(code: 550, "5.5.2 Error: \(what) received"), reason: "bare-newline-rejected", &out)
+                return
+            }
+            if line.containsNUL || line.containsBareCR {
+                event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
+                enqueueLocal(.local(verb, SMTPReply(code: 500, "5.5.2 Error: \(what) received in a command")), &out)
+                return
+            }
+        }
+        if upstreamAborted {
+            event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
+            if command.verb == .quit {
+                enqueueLocal(.local(verb, SMTPReply(code: 221, "2.0.0 Bye"), closeAfterReply: true), &out)
+            } else {
+                enqueueLocal(.local(verb, SMTPReply(code: 421, "4.3.0 Error: transaction aborted, closing"), closeAfterReply: true), &out)
+            }
+            return
+        }
+        if let maximum = settings.maxLineLength, line.raw.readableBytes > maximum {
+            anomaly(.lineTooLong, "\(verb) line of \(line.raw.readableBytes) octets (max-line-length \(maximum))", &out)
+            if !refuse(command, display: display, reply: SMTPReply(code: 500, "5.5.2 Error: line too long"), rule: "limits.max-line-length", &out) {
+                forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-line-length", &out)
+            }
+            return
+        }
+        if !command.verb.isKnown {
+            anomaly(.unknownCommand, verb.isEmpty ? "empty command line" : verb, &out)
+        }
+        if let refusal = strippedKeywordRefusal(command) {
+            anomaly(.strippedKeywordUsed, "\(refusal.use.parameter ?? verb) needs \(refusal.use.keyword), which was stripped", &out)
+            if refuse(command, display: display, reply: refusal.reply, rule: refusal.rule, &out) { return }
+            forward(command, line: line, display: display, action: "would-reject", rule: refusal.rule, &out)
+            return
+        }
+
+        var canonical = command
+        canonical.argument = command.canonicalArgument
+        let decision = policy.decide(canonical, client: configuration.client)
+        let logRule = decision.loggedBy.first
+        switch decision.action {
+        case .forward, .allow:
+            if applyLimits(command, display: display, line: line, logRule: decision.rule ?? logRule, &out) { return }
+            forward(command, line: line, display: display, action: "forward", rule: decision.rule ?? logRule, &out)
+        case .reject(let reply):
+            if refuse(command, display: display, reply: reply ?? Self.defaultRejection(for: command.verb), rule: decision.rule, &out) {
+                return
+            }
+            forward(command, line: line, display: display, action: "would-reject", rule: decision.rule, &out)
+        case .disconnect(let reply):
+            let reply = reply ?? SMTPReply(code: 421, "4.7.0 Service not available, closing transmission channel")
+            if configuration.dryRun {
+                forward(command, line: line, display: display, action: "would-disconnect", rule: decision.rule, &out)
+                return
+            }
+            event(.command(CommandRecord(verb: verb, arg: display, action: "disconnect", rule: decision.rule)), &out)
+            setEndReason("disconnect")
+            clientMode = .closed
+            clientInput = Self.emptyBuffer
+            enqueueLocal(.local(verb, reply, closeAfterReply: true), &out)
+        case .rewrite(let argument):
+            var rewritten = command
+            rewritten.argument = argument
+            if rewritten.line.utf8.contains(where: { $0 == SMTPGrammar.cr || $0 == SMTPGrammar.lf || $0 == SMTPGrammar.nul }) {
+                anomaly(.malformedCommand, "rewrite by \(decision.rule ?? "?") produced a line break; refused", &out)
+                _ = refuse(command, display: display, reply: SMTPReply(code: 451, "4.3.0 Error: rewrite failed"), rule: decision.rule, &out)
+                return
+            }
+            if configuration.dryRun {
+                forward(command, line: line, display: display, action: "would-rewrite", rule: decision.rule, &out)
+                return
+            }
+            if applyLimits(rewritten, display: display, line: line, logRule: decision.rule, &out) { return }
+            forward(rewritten, line: nil, display: display, action: "rewrite", rule: decision.rule, original: command, &out)
+        }
+    }
+
+    /// Refuses a command with a reply of the proxy's own, in pipeline order. Returns false under
+    /// `--dry-run` (the caller then forwards it with a `would-…` action).
+    private mutating func refuse(
+        _ command: SMTPCommand, display: String, reply: SMTPReply, rule: String?, _ out: inout InspectionEffects
+    ) -> Bool {
+        if configuration.dryRun { return false }
+        event(.command(CommandRecord(verb: command.verb.name, arg: display, action: "reject", rule: rule)), &out)
+        enqueueLocal(.local(command.verb.name, reply), &out)
+        if command.verb == .bdat, let chunk = BDATArgument(parsing: command.argument), chunk.size > 0 {
+            // The chunk follows whatever the reply: read it and drop it.
+            clientMode = .chunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast)
+        }
+        return true
+    }
+
+    /// Built-in limits from `settings.limits`. Returns true when the command was refused.
+    private mutating func applyLimits(
+        _ command: SMTPCommand, display: String, line: CommandLineFramer.Line, logRule: String?, _ out: inout InspectionEffects
+    ) -> Bool {
+        switch command.verb {
+        case .mail:
+            guard let maximum = settings.maxMessageSize,
+                let size = MailTransactionArgument(parsing: command.argument, keyword: "FROM")?.parameter("SIZE")?.value,
+                let declared = SMTPGrammar.parseDecimal(size, maximum: Int.max), declared > maximum
+            else { return false }
+            anomaly(.messageTooLarge, "MAIL declares SIZE=\(declared), over max-message-size \(maximum)", &out)
+            return refuse(command, display: display, reply: SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"), rule: "limits.max-message-size", &out)
+        case .rcpt:
+            guard let maximum = settings.maxRecipients, recipientsForwarded >= maximum else { return false }
+            return refuse(command, display: display, reply: SMTPReply(code: 452, "4.5.3 Error: too many recipients"), rule: "limits.max-recipients", &out)
+        case .bdat:
+            guard let maximum = settings.maxMessageSize, let chunk = BDATArgument(parsing: command.argument),
+                (message?.size ?? 0) + chunk.size > maximum
+            else { return false }
+            anomaly(.messageTooLarge, "BDAT chunks reach \((message?.size ?? 0) + chunk.size) octets, over max-message-size \(maximum)", &out)
+            guard !configuration.dryRun else { return false }
+            let progress = message ?? MessageProgress()
+            message = nil
+            if progress.size > 0 {
+                // Earlier chunks reached the upstream: abort its transaction.
+                out.toServer.append(ByteBuffer(string: "RSET\r\n"))
+                pending.append(PendingCommand(verb: "RSET", effect: .rset, isInternal: true))
+            }
+            event(.command(CommandRecord(verb: "BDAT", arg: display, action: "reject", rule: "limits.max-message-size")), &out)
+            var entry = PendingCommand.local("BDAT", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
+            entry.effect = .endOfMessage(progress)
+            enqueueLocal(entry, &out)
+            if chunk.size > 0 { clientMode = .chunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast) }
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Sends a command upstream (the client's exact bytes unless rewritten or re-framed) and
+    /// records what its reply will mean.
+    private mutating func forward(
+        _ command: SMTPCommand, line: CommandLineFramer.Line?, display: String, action: String, rule: String?,
+        original: SMTPCommand? = nil, _ out: inout InspectionEffects
+    ) {
+        let verb = command.verb
+        var forwardedText: String?
+        if let line, line.isCanonical {
+            out.toServer.append(line.raw)
+        } else if let line {
+            var bytes = line.content
+            bytes.writeString("\r\n")
+            out.toServer.append(bytes)
+        } else {
+            out.toServer.append(ByteBuffer(string: command.line + "\r\n"))
+            forwardedText = verb == .auth ? "AUTH " + AuthArgument(parsing: command.argument).redacted : command.line
+        }
+        event(.command(CommandRecord(verb: verb.name, arg: display, action: action, rule: rule, forwarded: forwardedText)), &out)
+
+        var entry = PendingCommand(verb: verb.name, effect: .none)
+        switch verb {
+        case .helo:
+            entry.effect = .helo
+        case .ehlo:
+            entry.effect = .ehlo
+        case .mail:
+            entry.effect = .mail(path: MailTransactionArgument(parsing: command.argument, keyword: "FROM")?.path ?? command.argument)
+            recipientsForwarded = 0
+        case .rcpt:
+            entry.effect = .rcpt(path: MailTransactionArgument(parsing: command.argument, keyword: "TO")?.path ?? command.argument)
+            recipientsForwarded += 1
+        case .rset:
+            entry.effect = .rset
+        case .data:
+            entry.effect = .data
+            entry.decidesClientMode = true
+        case .bdat:
+            if let chunk = BDATArgument(parsing: command.argument) {
+                entry.effect = .bdat(last: chunk.isLast, progress: nil)
+                if message == nil { message = MessageProgress() }
+                if chunk.size > 0 {
+                    clientMode = .chunk(remaining: chunk.size, forwarding: true, isLast: chunk.isLast)
+                } else if chunk.isLast {
+                    entry.effect = .bdat(last: true, progress: message)
+                    message = nil
+                }
+            } else {
+                anomaly(
+                    SMTPGrammar.words(command.argument).first.map { $0.utf8.count > 13 } == true ? .bdatOverflow : .malformedCommand,
+                    "BDAT \(command.argument): no chunk size the proxy can trust; following bytes read as commands", &out)
+            }
+        case .auth, .xExps:
+            entry.effect = .auth
+            entry.decidesClientMode = true
+        case .starttls:
+            entry.effect = .startTLS
+            entry.decidesClientMode = true
+        case .quit:
+            entry.effect = .quit
+            quitSent = true
+        case .xexch50, .xExch50:
+            if let size = SMTPGrammar.words(command.argument).first.flatMap({ SMTPGrammar.parseDecimal($0, maximum: BDATArgument.maximumSize) }) {
+                entry.effect = .binaryBlob(size: size)
+                entry.decidesClientMode = true
+            }
+        case .turn, .atrn:
+            entry.effect = .roleReversal
+            entry.decidesClientMode = true
+        default:
+            break
+        }
+        if entry.decidesClientMode { modeDecisionsPending += 1 }
+        pending.append(entry)
+    }
+
+    // MARK: - AUTH exchange
+
+    private mutating func handleAuthResponse(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) {
+        clientMode = .commands
+        var bytes = line.content
+        let isCancel = line.contentLength == 1 && bytes.readableBytesView.first == UInt8(ascii: "*")
+        if !line.isCanonical {
+            anomaly(line.containsNUL ? .nul : line.containsBareCR ? .bareCR : .bareLF, "in an AUTH response", &out)
+            if line.containsNUL || line.containsBareCR {
+                forwardAuthResponse(ByteBuffer(string: "*\r\n"), display: "*", &out)
+                return
+            }
+        }
+        if line.isCanonical {
+            bytes = line.raw
+        } else {
+            bytes.writeString("\r\n")
+        }
+        forwardAuthResponse(bytes, display: isCancel ? "*" : AuthArgument.redactionMarker, &out)
+    }
+
+    private mutating func forwardAuthResponse(_ bytes: ByteBuffer, display: String, _ out: inout InspectionEffects) {
+        out.toServer.append(bytes)
+        event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: "forward")), &out)
+        modeDecisionsPending += 1
+        pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true))
+    }
+
+    // MARK: - Helpers
+
+    /// Sends a final reply now and closes both legs (the `reject` bare-newline policy, overflow).
+    mutating func rejectAndClose(_ reply: SMTPReply, reason: String, _ out: inout InspectionEffects) {
+        setEndReason(reason)
+        drainLocalReplies(&out)
+        sendLocal(reply, for: nil, &out)
+        pending.removeAll()
+        clientMode = .closed
+        clientInput = Self.emptyBuffer
+        out.closeClient = true
+        out.closeServer = true
+    }
+
+    private func strippedKeywordRefusal(_ command: SMTPCommand) -> (use: KeywordGate.Use, rule: String, reply: SMTPReply)? {
+        for use in KeywordGate.uses(of: command) {
+            let rule: String?
+            if use.keyword == "STARTTLS" && configuration.tlsMode == .strip {
+                rule = "--tls strip"
+            } else {
+                rule = policy.stripRule(forKeyword: use.keyword, client: configuration.client)
+            }
+            guard let rule else { continue }
+            let reply = use.parameter == nil
+                ? SMTPReply(code: 502, "5.5.1 Error: command not implemented")
+                : SMTPReply(code: 555, "5.5.4 Unsupported option: \(use.parameter!)")
+            return (use, rule, reply)
+        }
+        return nil
+    }
+
+    static func defaultRejection(for verb: SMTPVerb) -> SMTPReply {
+        switch verb {
+        case .mail, .rcpt, .data, .bdat, .helo, .ehlo:
+            SMTPReply(code: 550, "5.7.1 Error: \(verb.name) rejected by policy")
+        default:
+            SMTPReply(code: 502, "5.5.1 Error: command not implemented")
+        }
+    }
+
+    /// The argument as the audit log shows it: AUTH secrets redacted.
+    static func displayArgument(_ command: SMTPCommand) -> String {
+        switch command.verb {
+        case .auth, .xExps: AuthArgument(parsing: command.argument).redacted
+        default: command.argument
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import struct NIOCore.ByteBuffer
+
+extension InspectionEngine {
+    /// Streams DATA body bytes through the scanner: forwarded as they come, never buffered.
+    mutating func readDataBody(_ scanner: DataBodyScanner, forwarding: Bool, _ out: inout InspectionEffects) {
+        var scanner = scanner
+        var input = clientInput
+        clientInput = Self.emptyBuffer
+        var progress = message ?? MessageProgress()
+        message = nil
+        var forwarding = forwarding
+        var violations: [DataBodyScanner.Violation] = []
+        let limit = settings.maxMessageSize.map { $0 + 3 }  // + the final ".\r\n"
+        let enforce = !configuration.dryRun
+        var exceeded = false
+        var emitted = scanner.emittedBytes
+
+        let outcome = scanner.scan(
+            &input,
+            emit: { slice in
+                if !progress.headers.isDone {
+                    slice.withUnsafeReadableBytes { progress.headers.feed($0) }
+                }
+                emitted += slice.readableBytes
+                if forwarding, let limit, emitted > limit {
+                    exceeded = true
+                    if enforce { forwarding = false }
+                }
+                if forwarding { out.toServer.append(slice) }
+            },
+            report: { violations.append($0) }
+        )
+        clientInput = input
+        progress.size = scanner.messageSize
+        for violation in violations { reportViolation(violation, &out) }
+        if exceeded && reportedInMessage.insert(.messageTooLarge).inserted {
+            anomaly(.messageTooLarge, "message content over max-message-size \(settings.maxMessageSize!)", &out)
+            if enforce {
+                progress.aborted = true
+                upstreamAbort(&out)
+            }
+        }
+
+        switch outcome {
+        case .needMore:
+            message = progress
+            clientMode = .dataBody(scanner, forwarding: forwarding)
+        case .endOfData:
+            clientMode = .commands
+            reportedInMessage.removeAll()
+            if progress.aborted {
+                var entry = PendingCommand.local(".", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
+                entry.effect = .endOfMessage(progress)
+                enqueueLocal(entry, &out)
+            } else {
+                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress)))
+            }
+        case .rejected(let violation):
+            progress.aborted = true
+            message = nil
+            let what: String
+            switch violation {
+            case .nul: what = "NUL"
+            case .bareCR: what = "bare <CR>"
+            default: what = "bare <LF>"
+            }
+            rejectAndClose(SMTPReply(code: 550, "5.5.2 Error: \(what) received"), reason: "bare-newline-rejected", &out)
+        }
+    }
+
+    private mutating func reportViolation(_ violation: DataBodyScanner.Violation, _ out: inout InspectionEffects) {
+        let kind: AnomalyKind
+        let detail: String
+        let normalized = settings.bareNewline == .normalize
+        switch violation {
+        case .bareLF:
+            kind = .bareLF
+            detail = normalized ? "bare <LF> in DATA, forwarded as <CR><LF>" : "bare <LF> in DATA"
+        case .bareCR:
+            kind = .bareCR
+            detail = normalized ? "bare <CR> in DATA, forwarded as <CR><LF>" : "bare <CR> in DATA"
+        case .nul:
+            kind = .nul
+            detail = normalized ? "NUL in DATA, forwarded as a space" : "NUL in DATA"
+        case .smuggling(let before, let after):
+            anomaly(
+                .smugglingAttempt,
+                "\(before).\(after) in DATA is not an end of data" + (normalized ? "; forwarded dot-stuffed" : ""), &out)
+            return
+        }
+        if reportedInMessage.insert(kind).inserted {
+            anomaly(kind, detail, &out)
+        }
+    }
+
+    /// Aborts the upstream's transaction mid-content: its connection is closed without an end of
+    /// data, so it delivers nothing. The client's session goes on until its end of data, gets
+    /// the proxy's reply, and is then closed.
+    mutating func upstreamAbort(_ out: inout InspectionEffects) {
+        upstreamAborted = true
+        out.closeServer = true
+        setEndReason("message-too-large")
+    }
+
+    /// Passes BDAT chunk octets through, counted and never parsed.
+    mutating func readChunk(remaining: Int, forwarding: Bool, isLast: Bool, _ out: inout InspectionEffects) {
+        let count = min(remaining, clientInput.readableBytes)
+        let slice = clientInput.readSlice(length: count)!
+        if forwarding {
+            out.toServer.append(slice)
+            var progress = message ?? MessageProgress()
+            progress.size += count
+            if !progress.headers.isDone {
+                slice.withUnsafeReadableBytes { progress.headers.feed($0) }
+            }
+            message = progress
+        }
+        guard count == remaining else {
+            clientMode = .chunk(remaining: remaining - count, forwarding: forwarding, isLast: isLast)
+            return
+        }
+        clientMode = .commands
+        if forwarding && isLast {
+            completeLastChunk()
+        }
+    }
+
+    /// The last BDAT chunk is in: its message progress goes to the BDAT LAST command awaiting its
+    /// reply (normally the newest entry; none if the server answered before the chunk was in).
+    mutating func completeLastChunk() {
+        let progress = message ?? MessageProgress()
+        message = nil
+        var index = pending.endIndex
+        while index != pending.startIndex {
+            index = pending.index(before: index)
+            if case .bdat(last: true, progress: nil) = pending[index].effect {
+                pending[index].effect = .bdat(last: true, progress: progress)
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import struct NIOCore.ByteBuffer
+
+extension InspectionEngine {
+    /// Reads the server's replies, pairs each with the oldest command awaiting one, and lets
+    /// held client input go on once a reply decided how to read it.
+    mutating func processServerInput(_ out: inout InspectionEffects) {
+        while serverInput.readableBytes > 0 {
+            if serverRelay {
+                out.toClient.append(serverInput)
+                serverInput = Self.emptyBuffer
+                return
+            }
+            if serverClosedForGood {
+                serverInput = Self.emptyBuffer
+                return
+            }
+            guard let item = replyParser.next(from: &serverInput) else { return }
+            switch item {
+            case .malformed(let line, let raw):
+                anomaly(.malformedReply, String(line.prefix(200)), &out)
+                out.toClient.append(raw)
+            case .overlong(let length):
+                anomaly(.replyTooLong, "server sent \(length) octets without ending a reply", &out)
+                rejectAndClose(SMTPReply(code: 421, "4.4.2 Error: bad reply from upstream, closing"), reason: "upstream-protocol-error", &out)
+                return
+            case .reply(let reply, let bareLF):
+                if bareLF { anomaly(.bareLF, "bare <LF> in a \(reply.code) reply, forwarded as <CR><LF>", &out) }
+                handleReply(reply, &out)
+            }
+        }
+    }
+
+    private mutating func handleReply(_ reply: SMTPReply, _ out: inout InspectionEffects) {
+        drainLocalReplies(&out)
+        guard let head = pending.popFirst() else {
+            anomaly(.unsolicitedReply, "\(reply.code) \(String(reply.text.prefix(200)))", &out)
+            emitReply(reply, for: nil, &out)
+            return
+        }
+        if head.decidesClientMode { modeDecisionsPending -= 1 }
+        if head.isInternal {
+            // The proxy's own RSET: the client never asked for it and sees nothing.
+            envelope = nil
+            drainLocalReplies(&out)
+            processClientInput(&out)
+            return
+        }
+        var shown = reply
+        var stripped: [ReplyRecord.StrippedKeyword] = []
+        let positive = reply.code >= 200 && reply.code < 300
+        switch head.effect {
+        case .none:
+            break
+        case .greeting:
+            if reply.code == 220, let banner = settings.banner, !configuration.dryRun {
+                shown = SMTPReply(code: 220, lines: [banner])
+            }
+        case .ehlo:
+            if reply.code == 250 {
+                (shown, stripped) = rewriteEHLO(reply)
+                envelope = nil
+            }
+        case .helo:
+            if reply.code == 250 { envelope = nil }
+        case .mail(let path):
+            if positive { envelope = Envelope(mailFrom: path) }
+        case .rcpt(let path):
+            if positive { envelope?.rcptTo.append(path) }
+        case .rset:
+            if positive { envelope = nil }
+        case .data:
+            if reply.code == 354 {
+                clientMode = .dataBody(DataBodyScanner(policy: settings.bareNewline), forwarding: true)
+                message = MessageProgress()
+                reportedInMessage.removeAll()
+            }
+        case .endOfMessage(let progress):
+            recordMessage(progress, result: reply.code, &out)
+        case .bdat(let last, let progress):
+            if last, let progress {
+                recordMessage(progress, result: reply.code, &out)
+            } else if !positive {
+                message = nil
+            }
+        case .auth:
+            if reply.code == 334 { clientMode = .authResponse }
+        case .startTLS:
+            if reply.code == 220 { beginPassthrough(&out) }
+        case .quit:
+            setEndReason("quit")
+            out.closeClient = true
+        case .binaryBlob(let size):
+            if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
+        case .roleReversal:
+            if positive {
+                anomaly(.roleReversal, "\(head.verb) accepted: client and server swap roles; relayed blind", &out)
+                clientMode = .relay
+                serverRelay = true
+            }
+        }
+        emitReply(shown, for: head.verb, stripped: stripped, &out)
+        if serverRelay, serverInput.readableBytes > 0, case .startTLS = head.effect {
+            anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
+            serverInput = Self.emptyBuffer
+        }
+        drainLocalReplies(&out)
+        processClientInput(&out)
+    }
+
+    private mutating func emitReply(
+        _ reply: SMTPReply, for verb: String?, stripped: [ReplyRecord.StrippedKeyword] = [], _ out: inout InspectionEffects
+    ) {
+        out.toClient.append(reply.wireBytes)
+        let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client)
+        event(
+            .reply(
+                ReplyRecord(
+                    code: reply.code, text: reply.text, forVerb: verb, local: false, rules: rules, stripped: stripped,
+                    dryRun: configuration.dryRun)),
+            &out)
+    }
+
+    /// STARTTLS accepted in passthrough mode: from here on both directions are relayed blind.
+    /// Plain text the client pipelined after STARTTLS would otherwise run inside the TLS session
+    /// (CVE-2011-0411): it is discarded.
+    private mutating func beginPassthrough(_ out: inout InspectionEffects) {
+        if clientInput.readableBytes > 0 {
+            anomaly(.pipelinedAfterStartTLS, "client sent \(clientInput.readableBytes) octets after STARTTLS; discarded", &out)
+            clientInput = Self.emptyBuffer
+        }
+        clientMode = .relay
+        serverRelay = true
+        tlsState = "passthrough"
+    }
+
+    /// Removes stripped keywords and lowers SIZE to `max-message-size`; re-frames the reply.
+    private func rewriteEHLO(_ reply: SMTPReply) -> (SMTPReply, [ReplyRecord.StrippedKeyword]) {
+        var model = EHLOReply(reply)
+        var stripped: [ReplyRecord.StrippedKeyword] = []
+        var changed = false
+        model.keywords.removeAll { keyword in
+            let rule: String?
+            if keyword.name == "STARTTLS" && configuration.tlsMode == .strip {
+                rule = "--tls strip"
+            } else if keyword.name.isEmpty {
+                rule = nil
+            } else {
+                rule = policy.stripRule(forKeyword: keyword.name, client: configuration.client)
+            }
+            guard let rule else { return false }
+            stripped.append(ReplyRecord.StrippedKeyword(keyword: keyword.name, rule: rule))
+            return !configuration.dryRun
+        }
+        changed = !stripped.isEmpty && !configuration.dryRun
+        if let maximum = settings.maxMessageSize, !configuration.dryRun,
+            let index = model.keywords.firstIndex(where: { $0.name == "SIZE" })
+        {
+            let advertised = model.keywords[index].parameters.first.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
+            if advertised == nil || advertised == 0 || advertised! > maximum {
+                model.keywords[index] = EHLOReply.Keyword(text: "SIZE \(maximum)")
+                changed = true
+            }
+        }
+        return (changed ? model.reply : reply, stripped)
+    }
+}

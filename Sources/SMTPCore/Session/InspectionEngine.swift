@@ -1,0 +1,302 @@
+import struct NIOCore.ByteBuffer
+import struct NIOCore.CircularBuffer
+
+/// The shared SMTP engine: one value per session, driven by the live proxy and by the replayer.
+///
+/// ## The driver interface
+///
+/// 1. `start(at:)` once, when the client connection is accepted (or the capture's session begins).
+/// 2. `receiveFromClient(_:at:into:)` / `receiveFromServer(_:at:into:)` with every byte read, in
+///    the order read, with the time of the read (capture time in replay).
+/// 3. Carry out the returned `InspectionEffects`: write `toServer`/`toClient`, log `events`, close or
+///    half-close as asked.
+/// 4. Read from the client only while `wantsClientInput` is true (backpressure: false while a reply
+///    must decide how to read what follows, or too many commands await replies).
+/// 5. Report the end of each leg (`clientClosed`, `serverClosed`), an upstream that could not be
+///    reached (`upstreamUnavailable`), an expired timer (`timedOut`, see `waitingFor`), and finally
+///    call `finish(at:)` for the `session-end` event.
+///
+/// The engine performs no I/O and reads no clock, so the same bytes give the same events whatever
+/// their segmentation, live or replayed.
+public struct InspectionEngine: Sendable {
+    public let configuration: InspectionConfiguration
+    let policy: any InspectionPolicy
+    let settings: PolicySettings
+
+    var now = SMTPTimestamp.epoch
+    var clientInput = ByteBuffer()
+    var serverInput = ByteBuffer()
+    var clientMode = ClientMode.commands
+    var serverRelay = false
+    var serverClosedForGood = false
+    var framer = CommandLineFramer(maximumLength: SMTPDefaults.maximumCommandLineLength)
+    var replyParser = ReplyParser()
+    var pending = CircularBuffer<PendingCommand>(initialCapacity: 16)
+    var modeDecisionsPending = 0
+    var envelope: Envelope?
+    var message: MessageProgress?
+    /// RCPT commands forwarded since the transaction began (for `max-recipients`).
+    var recipientsForwarded = 0
+    var quitSent = false
+    var reportedAfterQuit = false
+    /// The upstream connection was closed mid-message to abort it; the session cannot go on.
+    var upstreamAborted = false
+    var started = false
+    var finished = false
+    var endReason: String?
+    var tlsState = "none"
+
+    var bytesFromClient = 0
+    var bytesFromServer = 0
+    var commandCount = 0
+    var messageCount = 0
+    /// Anomaly kinds already reported for the current message (bare line ends are reported once
+    /// per message, not once per line).
+    var reportedInMessage: Set<AnomalyKind> = []
+
+    public init(configuration: InspectionConfiguration, policy: any InspectionPolicy = NoRules()) {
+        self.configuration = configuration
+        self.policy = policy
+        var settings = policy.settings
+        if configuration.dryRun && settings.bareNewline == .reject {
+            // A dry run previews `reject` but keeps the protection: it normalizes.
+            settings.bareNewline = .normalize
+        }
+        self.settings = settings
+    }
+
+    // MARK: - Driver inputs
+
+    /// The session begins: emits `session-start`; the server's greeting is now awaited.
+    public mutating func start(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        guard !started else { return }
+        started = true
+        now = time
+        event(.sessionStart(client: configuration.client, server: configuration.server, source: configuration.source), &out)
+        pending.append(PendingCommand(verb: "greeting", effect: .greeting))
+    }
+
+    public mutating func receiveFromClient(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        bytesFromClient += bytes.readableBytes
+        append(bytes, to: &clientInput)
+        processClientInput(&out)
+    }
+
+    public mutating func receiveFromServer(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        bytesFromServer += bytes.readableBytes
+        append(bytes, to: &serverInput)
+        processServerInput(&out)
+    }
+
+    /// The client closed its side (EOF or reset).
+    public mutating func clientClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        switch clientMode {
+        case .dataBody(_, let forwarding), .chunk(_, let forwarding, _):
+            if forwarding {
+                anomaly(.incompleteSession, "client closed during message content; upstream aborted before end of data", &out)
+                out.closeServer = true
+            }
+            setEndReason("client-closed-mid-data")
+        case .blob:
+            out.closeServer = true
+            setEndReason("client-closed")
+        case .relay:
+            out.shutdownServerOutput = true
+            setEndReason(quitSent ? "quit" : "client-closed")
+        default:
+            if clientInput.readableBytes > 0 && !quitSent {
+                anomaly(.incompleteSession, "client closed with \(clientInput.readableBytes) octets of an unfinished line", &out)
+            }
+            out.shutdownServerOutput = true
+            setEndReason(quitSent ? "quit" : "client-closed")
+        }
+        clientMode = .closed
+        clientInput.clear()
+        if serverClosedForGood { out.closeClient = true }
+    }
+
+    /// The upstream closed its side.
+    public mutating func serverClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        guard !serverClosedForGood else { return }
+        serverClosedForGood = true
+        if serverRelay || quitSent {
+            setEndReason(quitSent ? "quit" : "server-closed")
+        } else if case .closed = clientMode, pending.isEmpty {
+            setEndReason("client-closed")
+        } else {
+            drainLocalReplies(&out)
+            setEndReason("upstream-lost")
+            sendLocal(SMTPReply(code: 421, "4.4.2 Error: connection to upstream lost, closing"), for: nil, &out)
+        }
+        pending.removeAll()
+        clientMode = .closed
+        out.closeClient = true
+    }
+
+    /// The upstream could not be reached: the client gets `421 4.4.0` as its greeting.
+    public mutating func upstreamUnavailable(_ detail: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        anomaly(AnomalyKind(rawValue: "upstream-unavailable"), detail, &out)
+        setEndReason("upstream-unavailable")
+        sendLocal(SMTPReply(code: 421, "4.4.0 Service not available: upstream unreachable, try again later"), for: "greeting", &out)
+        pending.removeAll()
+        clientMode = .closed
+        out.closeClient = true
+        out.closeServer = true
+    }
+
+    /// The timer for `waitingFor` expired (RFC 5321 §4.5.3.2).
+    public mutating func timedOut(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        setEndReason("timeout")
+        if !serverRelay {
+            // In a blind relay (TLS) a plain-text reply would corrupt the stream: just close.
+            sendLocal(SMTPReply(code: 421, "4.4.2 Error: timeout exceeded, closing"), for: nil, &out)
+        }
+        pending.removeAll()
+        clientMode = .closed
+        out.closeClient = true
+        out.closeServer = true
+    }
+
+    /// Emits `session-end` (once). Call when both connections are gone or the capture ended.
+    public mutating func finish(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        guard started, !finished else { return }
+        now = time
+        finished = true
+        event(
+            .sessionEnd(
+                SessionSummary(
+                    reason: endReason ?? "incomplete",
+                    bytesFromClient: bytesFromClient,
+                    bytesFromServer: bytesFromServer,
+                    commands: commandCount,
+                    messages: messageCount,
+                    tls: tlsState
+                )
+            ),
+            &out
+        )
+    }
+
+    // MARK: - Driver queries
+
+    /// False while the driver should not read from the client (see the type's documentation).
+    public var wantsClientInput: Bool {
+        switch clientMode {
+        case .closed:
+            return false
+        case .commands, .authResponse:
+            return modeDecisionsPending == 0 && pending.count < SMTPDefaults.maximumPipelinedCommands
+        case .dataBody, .chunk, .blob, .relay:
+            return true
+        }
+    }
+
+    /// What the session is waiting for, to pick a timeout.
+    public enum Wait: Hashable, Sendable {
+        /// The client's next command (RFC 5321 §4.5.3.2.7: 5 minutes).
+        case clientCommand
+        /// More message content (§4.5.3.2.6 "data block": 3 minutes).
+        case clientData
+        /// A server reply to this verb (`greeting` 5 min, `MAIL`/`RCPT` 5 min, `DATA` 2 min, `.` 10 min).
+        case serverReply(String)
+        /// Relaying blind.
+        case relay
+        case nothing
+    }
+
+    public var waitingFor: Wait {
+        if case .relay = clientMode { return .relay }
+        if case .closed = clientMode, pending.isEmpty { return .nothing }
+        if let head = pending.first, head.localReply == nil { return .serverReply(head.verb) }
+        switch clientMode {
+        case .dataBody, .chunk, .blob: return .clientData
+        default: return .clientCommand
+        }
+    }
+
+    /// True once both legs are done with: the driver may tear the session down.
+    public var isFinished: Bool { finished }
+
+    // MARK: - Shared helpers
+
+    static let emptyBuffer = ByteBuffer()
+
+    /// Emits the `message` event of a transaction that reached its end.
+    mutating func recordMessage(_ progress: MessageProgress, result: Int?, _ out: inout InspectionEffects) {
+        var headers = progress.headers
+        headers.finishMessage()
+        messageCount += 1
+        event(
+            .message(
+                MessageRecord(
+                    mailFrom: envelope?.mailFrom ?? "",
+                    rcptTo: envelope?.rcptTo ?? [],
+                    size: progress.size,
+                    result: result,
+                    messageID: headers.messageID,
+                    subject: headers.subject
+                )
+            ),
+            &out
+        )
+        envelope = nil
+        recipientsForwarded = 0
+    }
+
+    func append(_ bytes: ByteBuffer, to input: inout ByteBuffer) {
+        if input.readableBytes == 0 {
+            input = bytes
+        } else {
+            var bytes = bytes
+            input.writeBuffer(&bytes)
+        }
+    }
+
+    mutating func event(_ kind: AuditEvent.Kind, _ out: inout InspectionEffects) {
+        out.events.append(AuditEvent(timestamp: now, session: configuration.sessionID, kind: kind))
+    }
+
+    mutating func anomaly(_ kind: AnomalyKind, _ detail: String, _ out: inout InspectionEffects) {
+        event(.anomaly(kind, detail: detail), &out)
+    }
+
+    mutating func setEndReason(_ reason: String) {
+        if endReason == nil { endReason = reason }
+    }
+
+    /// Sends a reply of the proxy's own right now (not in pipeline order).
+    mutating func sendLocal(_ reply: SMTPReply, for verb: String?, _ out: inout InspectionEffects) {
+        out.toClient.append(reply.encoded)
+        event(.reply(ReplyRecord(code: reply.code, text: reply.text, forVerb: verb, local: true)), &out)
+    }
+
+    /// Queues a reply of the proxy's own behind the replies still owed to the client.
+    mutating func enqueueLocal(_ entry: PendingCommand, _ out: inout InspectionEffects) {
+        pending.append(entry)
+        drainLocalReplies(&out)
+    }
+
+    /// Sends the proxy's own replies that have reached the head of the pipeline.
+    mutating func drainLocalReplies(_ out: inout InspectionEffects) {
+        while let head = pending.first, let reply = head.localReply {
+            pending.removeFirst()
+            sendLocal(reply, for: head.verb, &out)
+            if case .endOfMessage(let progress) = head.effect {
+                recordMessage(progress, result: reply.code, &out)
+            }
+            if head.closeAfterReply {
+                pending.removeAll()
+                clientMode = .closed
+                clientInput.clear()
+                out.closeClient = true
+                out.closeServer = true
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+/// What the engine learns of a message while its content streams past.
+struct MessageProgress: Sendable {
+    var size = 0
+    var headers = HeaderSniffer()
+    /// The proxy stopped forwarding it (too large): the upstream never gets an end of data.
+    var aborted = false
+}

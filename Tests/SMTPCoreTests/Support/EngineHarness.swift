@@ -1,0 +1,110 @@
+import NIOCore
+import SMTPCore
+
+/// One step of a two-sided conversation as a driver sees it.
+enum Step: Hashable, Sendable {
+    case client([UInt8])
+    case server([UInt8])
+    case clientClose
+    case serverClose
+
+    static func client(_ text: String) -> Step { .client(Array(text.utf8)) }
+    static func server(_ text: String) -> Step { .server(Array(text.utf8)) }
+}
+
+/// Drives an engine as a driver would and collects everything it asked for.
+struct EngineHarness {
+    var engine: InspectionEngine
+    var toServer: [UInt8] = []
+    var toClient: [UInt8] = []
+    var events: [AuditEvent] = []
+    var closeClient = false
+    var closeServer = false
+    var shutdownServerOutput = false
+    private var effects = InspectionEffects()
+    private let time = SMTPTimestamp(seconds: 1_764_403_200)
+
+    init(policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough) {
+        engine = InspectionEngine(
+            configuration: InspectionConfiguration(
+                sessionID: "t1",
+                client: Endpoint(host: "192.0.2.10", port: 40000),
+                server: Endpoint(host: "198.51.100.25", port: 25),
+                source: "test",
+                dryRun: dryRun,
+                tlsMode: tlsMode
+            ),
+            policy: policy
+        )
+        engine.start(at: time, into: &effects)
+        collect()
+    }
+
+    mutating func client(_ text: String) { client(Array(text.utf8)) }
+    mutating func server(_ text: String) { server(Array(text.utf8)) }
+
+    mutating func client(_ bytes: [UInt8]) {
+        engine.receiveFromClient(ByteBuffer(bytes: bytes), at: time, into: &effects)
+        collect()
+    }
+
+    mutating func server(_ bytes: [UInt8]) {
+        engine.receiveFromServer(ByteBuffer(bytes: bytes), at: time, into: &effects)
+        collect()
+    }
+
+    mutating func run(_ step: Step) {
+        switch step {
+        case .client(let bytes): client(bytes)
+        case .server(let bytes): server(bytes)
+        case .clientClose:
+            engine.clientClosed(at: time, into: &effects)
+            collect()
+        case .serverClose:
+            engine.serverClosed(at: time, into: &effects)
+            collect()
+        }
+    }
+
+    mutating func finish() {
+        engine.finish(at: time, into: &effects)
+        collect()
+    }
+
+    /// Takes what was sent so far (and forgets it).
+    mutating func takeToServer() -> String {
+        defer { toServer.removeAll() }
+        return String(decoding: toServer, as: UTF8.self)
+    }
+
+    mutating func takeToClient() -> String {
+        defer { toClient.removeAll() }
+        return String(decoding: toClient, as: UTF8.self)
+    }
+
+    var commandEvents: [CommandRecord] {
+        events.compactMap { if case .command(let record) = $0.kind { record } else { nil } }
+    }
+
+    var replyEvents: [ReplyRecord] {
+        events.compactMap { if case .reply(let record) = $0.kind { record } else { nil } }
+    }
+
+    var messageEvents: [MessageRecord] {
+        events.compactMap { if case .message(let record) = $0.kind { record } else { nil } }
+    }
+
+    var anomalyKinds: [String] {
+        events.compactMap { if case .anomaly(let kind, _) = $0.kind { kind.rawValue } else { nil } }
+    }
+
+    private mutating func collect() {
+        for buffer in effects.toServer { toServer += buffer.readableBytesView }
+        for buffer in effects.toClient { toClient += buffer.readableBytesView }
+        events += effects.events
+        closeClient = closeClient || effects.closeClient
+        closeServer = closeServer || effects.closeServer
+        shutdownServerOutput = shutdownServerOutput || effects.shutdownServerOutput
+        effects.removeAll()
+    }
+}

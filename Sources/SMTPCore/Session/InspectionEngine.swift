@@ -141,8 +141,17 @@ public struct InspectionEngine: Sendable {
     public mutating func upstreamUnavailable(_ detail: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         anomaly(AnomalyKind(rawValue: "upstream-unavailable"), detail, &out)
-        setEndReason("upstream-unavailable")
-        sendLocal(SMTPReply(code: 421, "4.4.0 Service not available: upstream unreachable, try again later"), for: "greeting", &out)
+        refuse(
+            with: SMTPReply(code: 421, "4.4.0 Service not available: upstream unreachable, try again later"),
+            reason: "upstream-unavailable", at: time, into: &out)
+    }
+
+    /// The proxy turns the session away before it begins (too many connections, upstream down):
+    /// `reply` becomes the client's greeting and both legs close.
+    public mutating func refuse(with reply: SMTPReply, reason: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        setEndReason(reason)
+        sendLocal(reply, for: "greeting", &out)
         pending.removeAll()
         clientMode = .closed
         out.closeClient = true

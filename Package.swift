@@ -1,0 +1,124 @@
+// swift-tools-version: 6.1
+//
+// smtp-inspect — a transparent SMTP inspecting proxy.
+//
+// Module edges (data flows one way: bytes in → engine → decisions out):
+//   smtp-inspect (CLI) → SMTPProxy  → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
+//                      → SMTPReplay → PcapCapture → CPcap (libpcap)
+// SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
+// touches NIOPosix; only PcapCapture touches libpcap.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "smtp-inspect",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "smtp-inspect", targets: ["smtp-inspect"]),
+        .library(name: "SMTPCore", targets: ["SMTPCore"]),
+        .library(name: "SMTPFilters", targets: ["SMTPFilters"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(
+            name: "SMTPCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SMTPFilters",
+            dependencies: [
+                "SMTPCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
+        ),
+        .target(
+            name: "PcapCapture",
+            dependencies: ["CPcap", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SMTPReplay",
+            dependencies: [
+                "SMTPCore", "SMTPFilters", "PcapCapture",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SMTPProxy",
+            dependencies: [
+                "SMTPCore", "SMTPFilters",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "smtp-inspect",
+            dependencies: [
+                "SMTPCore",
+                "SMTPFilters",
+                "SMTPReplay",
+                "PcapCapture",
+                "SMTPProxy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SMTPCoreTests",
+            dependencies: ["SMTPCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SMTPFiltersTests",
+            dependencies: ["SMTPFilters", "SMTPCore", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SMTPProxyTests",
+            dependencies: [
+                "SMTPProxy", "SMTPCore", "SMTPFilters",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PcapCaptureTests",
+            dependencies: ["PcapCapture", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SMTPReplayTests",
+            dependencies: ["SMTPReplay", "SMTPCore", "SMTPFilters", "PcapCapture", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,39 @@
+import SMTPCore
+
+extension RuleSet {
+    public func decide(_ command: SMTPCommand, client: Endpoint) -> PolicyDecision {
+        let address = clientAddress(client)
+        var loggedBy: [String] = []
+        for rule in commandRules {
+            guard let action = rule.evaluate(command, client: address) else { continue }
+            if rule.action == .log {
+                loggedBy.append(rule.name)
+            } else {
+                return PolicyDecision(action: action, rule: rule.name, loggedBy: loggedBy)
+            }
+        }
+        return PolicyDecision(action: .forward, rule: loggedBy.first, loggedBy: loggedBy)
+    }
+
+    public func stripRule(forKeyword keyword: String, client: Endpoint) -> String? {
+        let address = clientAddress(client)
+        return ehloKeywordRules.first { $0.action == .strip && $0.matches(keyword: keyword, client: address) }?.name
+    }
+
+    public func replyRules(code: Int, verb: SMTPVerb?, client: Endpoint) -> [String] {
+        let address = clientAddress(client)
+        return replyCodeRules.filter { $0.matches(replyCode: code, verb: verb, client: address) }.map(\.name)
+    }
+
+    /// Names of the `log` rules with `ehlo-keyword` that match `keyword` in an EHLO reply to this
+    /// client, in rule order (for auditing which capabilities a server offers).
+    public func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String] {
+        let address = clientAddress(client)
+        return ehloKeywordRules.filter { $0.action == .log && $0.matches(keyword: keyword, client: address) }
+            .map(\.name)
+    }
+
+    private func clientAddress(_ client: Endpoint) -> IPAddress? {
+        usesClientAddress ? IPAddress(client.host) : nil
+    }
+}

@@ -1,0 +1,24 @@
+/// Remembers rule names as files are added in load order, and reports each name that was
+/// already taken, at the repetition's `name:` line:
+///
+///     filters/20-b.yaml:3: duplicate rule name 'no-vrfy' (first defined at filters/10-a.yaml:7)
+struct RuleNameRegistry {
+    private var firstSeen: [String: Rule] = [:]
+
+    /// The problems of `rules` (one file's, or any sequence) given the names seen so far.
+    mutating func register(_ rules: [Rule]) -> [FilterError] {
+        var problems: [FilterError] = []
+        for rule in rules {
+            guard let first = firstSeen[rule.name] else {
+                firstSeen[rule.name] = rule
+                continue
+            }
+            let origin = first.location.map { " (first defined at \($0))" } ?? ""
+            problems.append(
+                FilterError(
+                    file: rule.location?.file ?? "", line: rule.location?.line,
+                    message: "duplicate rule name '\(rule.name)'\(origin)"))
+        }
+        return problems
+    }
+}

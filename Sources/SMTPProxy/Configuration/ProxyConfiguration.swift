@@ -1,0 +1,43 @@
+import SMTPCore
+
+/// Everything `smtp-inspect proxy` is configured with; the CLI fills it from its flags and tests
+/// build it directly.
+public struct ProxyConfiguration: Sendable {
+    public var listen: HostAndPort
+    public var upstream: HostAndPort
+    /// Rule files and directories (`--filters`); empty: pure audit.
+    public var filterPaths: [String]
+    public var dryRun: Bool
+    public var tlsMode: TLSMode
+    /// Excess clients get `421 4.7.0` and are closed.
+    public var maxConnections: Int
+    public var timeouts: ProxyTimeouts
+    /// Seconds to wait for the upstream's TCP handshake.
+    public var connectTimeout: Int64
+    /// Number of event loops (threads).
+    public var threads: Int
+
+    public init(
+        listen: HostAndPort,
+        upstream: HostAndPort,
+        filterPaths: [String] = [],
+        dryRun: Bool = false,
+        tlsMode: TLSMode = .passthrough,
+        maxConnections: Int = 10_000,
+        timeouts: ProxyTimeouts = ProxyTimeouts(),
+        connectTimeout: Int64 = 30,
+        threads: Int = System.coreCount
+    ) {
+        self.listen = listen
+        self.upstream = upstream
+        self.filterPaths = filterPaths
+        self.dryRun = dryRun
+        self.tlsMode = tlsMode
+        self.maxConnections = maxConnections
+        self.timeouts = timeouts
+        self.connectTimeout = connectTimeout
+        self.threads = threads
+    }
+}
+
+import enum NIOCore.System

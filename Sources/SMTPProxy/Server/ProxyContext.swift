@@ -1,0 +1,13 @@
+import Logging
+import SMTPCore
+
+/// What every session of one server shares.
+struct ProxyContext: Sendable {
+    let configuration: ProxyConfiguration
+    let policies: PolicyStore
+    let auditLog: AuditLogWriter
+    let limiter: ConnectionLimiter
+    let sessionIDs: SessionIDGenerator
+    let logger: Logger
+    let sessions: SessionRegistry
+}

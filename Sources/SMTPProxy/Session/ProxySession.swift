@@ -1,0 +1,283 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SMTPCore
+
+/// One client connection and its upstream connection, on one event loop, driving one
+/// `InspectionEngine`. It only moves bytes and carries out the engine's effects: every protocol
+/// decision is the engine's, so the live proxy and the replayer cannot disagree.
+final class ProxySession {
+    private let context: ProxyContext
+    private let eventLoop: any EventLoop
+    private var engine: InspectionEngine
+    private var effects = InspectionEffects()
+    private var logger: Logger
+
+    private let clientHandler: SessionChannelHandler
+    private var upstreamHandler: SessionChannelHandler?
+    private var upstreamChannel: (any Channel)?
+
+    private var clientOpen = true
+    private var upstreamOpen = false
+    private var upstreamConnecting = false
+    private var clientInputEnded = false
+    private var clientClosing = false
+    private var upstreamEverConnected = false
+    private var finished = false
+    private var clientNeedsFlush = false
+    private var upstreamNeedsFlush = false
+
+    private var deadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+
+    init(context: ProxyContext, clientHandler: SessionChannelHandler, channel: any Channel) {
+        self.context = context
+        self.clientHandler = clientHandler
+        eventLoop = channel.eventLoop
+        let id = context.sessionIDs.next()
+        let client = Self.endpoint(channel.remoteAddress)
+        let upstream = context.configuration.upstream
+        logger = context.logger
+        logger[metadataKey: "session"] = "\(id)"
+        logger[metadataKey: "client"] = "\(client)"
+        engine = InspectionEngine(
+            configuration: InspectionConfiguration(
+                sessionID: id,
+                client: client,
+                server: Endpoint(host: upstream.host, port: upstream.port),
+                source: "live",
+                dryRun: context.configuration.dryRun,
+                tlsMode: context.configuration.tlsMode
+            ),
+            policy: context.policies.policy
+        )
+        context.sessions.opened()
+    }
+
+    // MARK: - Events from the legs
+
+    func legActive(_ side: SessionChannelHandler.Side) {
+        switch side {
+        case .client:
+            engine.start(at: .now(), into: &effects)
+            guard context.limiter.acquire() else {
+                engine.refuse(
+                    with: SMTPReply(code: 421, "4.7.0 Error: too many connections, try again later"),
+                    reason: "max-connections", at: .now(), into: &effects)
+                limiterHeld = false
+                apply()
+                return
+            }
+            limiterHeld = true
+            connectUpstream()
+            apply()
+        case .upstream:
+            upstreamOpen = true
+            upstreamEverConnected = true
+            upstreamConnecting = false
+            if !clientOpen {
+                upstreamHandler?.context?.close(promise: nil)
+                return
+            }
+            clientHandler.resumeReadingIfAllowed()
+            scheduleTimer()
+        }
+    }
+
+    private var limiterHeld = false
+
+    func received(_ bytes: ByteBuffer, from side: SessionChannelHandler.Side) {
+        switch side {
+        case .client: engine.receiveFromClient(bytes, at: .now(), into: &effects)
+        case .upstream: engine.receiveFromServer(bytes, at: .now(), into: &effects)
+        }
+        apply(flush: false)
+    }
+
+    func inputClosed(on side: SessionChannelHandler.Side) {
+        switch side {
+        case .client:
+            guard !clientInputEnded else { return }
+            clientInputEnded = true
+            engine.clientClosed(at: .now(), into: &effects)
+        case .upstream:
+            engine.serverClosed(at: .now(), into: &effects)
+        }
+        apply()
+    }
+
+    func legInactive(_ side: SessionChannelHandler.Side) {
+        switch side {
+        case .client:
+            clientOpen = false
+            if !clientInputEnded {
+                clientInputEnded = true
+                engine.clientClosed(at: .now(), into: &effects)
+            }
+            apply()
+            if upstreamOpen, engine.waitingFor == .nothing || clientClosing {
+                upstreamHandler?.context?.close(promise: nil)
+            }
+        case .upstream:
+            upstreamOpen = false
+            engine.serverClosed(at: .now(), into: &effects)
+            apply()
+        }
+        finishIfDone()
+    }
+
+    func legFailed(_ side: SessionChannelHandler.Side, error: any Error) {
+        logger.debug("\(side) connection error: \(error)")
+    }
+
+    func writabilityChanged(of side: SessionChannelHandler.Side) {
+        switch side {
+        case .client: upstreamHandler?.resumeReadingIfAllowed()
+        case .upstream: clientHandler.resumeReadingIfAllowed()
+        }
+    }
+
+    /// Whether a leg may read now (backpressure on both legs).
+    func mayRead(_ side: SessionChannelHandler.Side) -> Bool {
+        switch side {
+        case .client:
+            guard upstreamOpen, let upstream = upstreamHandler?.context else { return false }
+            return upstream.channel.isWritable && engine.wantsClientInput
+        case .upstream:
+            guard clientOpen, let client = clientHandler.context else { return true }
+            return client.channel.isWritable
+        }
+    }
+
+    /// Flushes what the last reads wrote (called on `channelReadComplete`).
+    func flushPending() {
+        if clientNeedsFlush {
+            clientNeedsFlush = false
+            clientHandler.context?.flush()
+        }
+        if upstreamNeedsFlush {
+            upstreamNeedsFlush = false
+            upstreamHandler?.context?.flush()
+        }
+    }
+
+    // MARK: - Upstream
+
+    private func connectUpstream() {
+        let upstream = context.configuration.upstream
+        upstreamConnecting = true
+        let handler = SessionChannelHandler(session: self)
+        upstreamHandler = handler
+        let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.writeBufferWaterMark, value: ProxyServer.waterMark)
+            .connectTimeout(.seconds(context.configuration.connectTimeout))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(boundHandler.value)
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+            .assumeIsolated()
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    upstreamChannel = channel
+                case .failure(let error):
+                    upstreamConnecting = false
+                    logger.warning("upstream \(upstream) unreachable: \(error)")
+                    engine.upstreamUnavailable("\(upstream): \(error)", at: .now(), into: &effects)
+                    apply()
+                    finishIfDone()
+                }
+            }
+    }
+
+    // MARK: - Effects
+
+    /// Carries out what the engine asked for.
+    private func apply(flush: Bool = true) {
+        if !effects.events.isEmpty {
+            context.auditLog.write(effects.events)
+        }
+        if !effects.toServer.isEmpty, let upstream = upstreamHandler?.context, upstreamOpen {
+            for buffer in effects.toServer {
+                upstream.write(NIOAny(buffer), promise: nil)
+            }
+            upstreamNeedsFlush = true
+        }
+        if !effects.toClient.isEmpty, let client = clientHandler.context, clientOpen {
+            for buffer in effects.toClient {
+                client.write(NIOAny(buffer), promise: nil)
+            }
+            clientNeedsFlush = true
+        }
+        let closeServer = effects.closeServer
+        let shutdownServer = effects.shutdownServerOutput
+        let closeClient = effects.closeClient
+        effects.removeAll()
+
+        if flush || closeClient || closeServer || shutdownServer { flushPending() }
+        if closeServer {
+            upstreamHandler?.context?.close(promise: nil)
+        } else if shutdownServer, let upstream = upstreamHandler?.context, upstreamOpen {
+            upstream.close(mode: .output, promise: nil)
+        }
+        if closeClient, !clientClosing, let client = clientHandler.context {
+            clientClosing = true
+            let promise = eventLoop.makePromise(of: Void.self)
+            client.writeAndFlush(NIOAny(ByteBuffer()), promise: promise)
+            promise.futureResult.assumeIsolated().whenComplete { _ in client.close(promise: nil) }
+        }
+        clientHandler.resumeReadingIfAllowed()
+        upstreamHandler?.resumeReadingIfAllowed()
+        scheduleTimer()
+    }
+
+    private func finishIfDone() {
+        guard !finished, !clientOpen, !upstreamOpen, !upstreamConnecting else { return }
+        finished = true
+        timer?.cancel()
+        engine.finish(at: .now(), into: &effects)
+        context.auditLog.write(effects.events)
+        effects.removeAll()
+        if limiterHeld { context.limiter.release() }
+        context.sessions.closed()
+        upstreamHandler = nil
+    }
+
+    // MARK: - Timeouts (RFC 5321 §4.5.3.2)
+
+    private func scheduleTimer() {
+        guard !finished, let seconds = context.configuration.timeouts.seconds(for: engine.waitingFor) else {
+            deadline = nil
+            return
+        }
+        let wanted = NIODeadline.now() + .seconds(seconds)
+        deadline = wanted
+        if timer == nil {
+            timer = eventLoop.assumeIsolated().scheduleTask(deadline: wanted) { [self] in timerFired() }
+        }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard !finished, let deadline else { return }
+        if deadline > .now() {
+            timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timerFired() }
+            return
+        }
+        logger.info("timeout waiting for \(engine.waitingFor)")
+        engine.timedOut(at: .now(), into: &effects)
+        apply()
+    }
+
+    static func endpoint(_ address: SocketAddress?) -> Endpoint {
+        Endpoint(host: address?.ipAddress ?? "unknown", port: address?.port ?? 0)
+    }
+}
+
+@available(*, unavailable)
+extension ProxySession: Sendable {}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOConcurrencyHelpers
+import SMTPCore
+
+/// Writes audit events as JSON lines to a file or standard output, from any event loop.
+///
+/// Lines are buffered and written in batches; `flush()` runs after every `session-end`, on a timer
+/// (see `ProxyServer`) and at shutdown, so the log is complete when the proxy stops.
+public final class AuditLogWriter: Sendable {
+    private struct State: @unchecked Sendable {
+        var file: UnsafeMutablePointer<FILE>?
+        let ownsFile: Bool
+    }
+
+    private let state: NIOLockedValueBox<State>
+
+    /// `-` means standard output. Throws when the file cannot be opened for appending.
+    public init(path: String) throws {
+        if path == "-" {
+            state = NIOLockedValueBox(State(file: fdopen(STDOUT_FILENO, "a"), ownsFile: false))
+        } else {
+            guard let file = fopen(path, "a") else {
+                throw ProxyError.unusableLog(path: path, reason: String(cString: strerror(errno)))
+            }
+            setvbuf(file, nil, _IOFBF, 1 << 16)
+            state = NIOLockedValueBox(State(file: file, ownsFile: true))
+        }
+    }
+
+    /// Discards everything (for tests that do not look at the log).
+    public init(discarding: Void) {
+        state = NIOLockedValueBox(State(file: nil, ownsFile: false))
+    }
+
+    public func write(_ events: [AuditEvent]) {
+        guard !events.isEmpty else { return }
+        var text = ""
+        for event in events {
+            text += event.jsonLine
+            text += "\n"
+        }
+        var flushNow = false
+        for event in events {
+            if case .sessionEnd = event.kind { flushNow = true }
+        }
+        state.withLockedValue { state in
+            guard let file = state.file else { return }
+            fputs(text, file)
+            if flushNow { fflush(file) }
+        }
+    }
+
+    public func flush() {
+        state.withLockedValue { state in
+            if let file = state.file { fflush(file) }
+        }
+    }
+
+    public func close() {
+        state.withLockedValue { state in
+            guard let file = state.file else { return }
+            fflush(file)
+            if state.ownsFile { fclose(file) }
+            state.file = nil
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// Errors the proxy reports to its operator (one line each).
+public enum ProxyError: Error, CustomStringConvertible {
+    case unusableLog(path: String, reason: String)
+    case invalidRules([String])
+    case cannotListen(address: String, reason: String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .unusableLog(let path, let reason): "cannot open audit log \(path): \(reason)"
+        case .invalidRules(let problems): problems.joined(separator: "\n")
+        case .cannotListen(let address, let reason): "cannot listen on \(address): \(reason)"
+        case .unsupported(let what): what
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SMTPCore
+import SMTPProxy
+import ServiceLifecycle
+import UnixSignals
+
+/// `smtp-inspect proxy`: the live proxy.
+struct ProxyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proxy",
+        abstract: "Run the inspecting proxy between SMTP clients and an upstream server.",
+        discussion: """
+            Accepts SMTP clients on --listen and opens one connection to --upstream for each. \
+            Both byte streams run through the inspection engine: rules from --filters decide per \
+            command, SMTP smuggling sequences are neutralised, replies reach the client in \
+            pipeline order. Every decision is written as JSON lines to --log.
+
+            Signals: SIGHUP reloads the rule files (invalid files keep the previous rules and \
+            the problems are logged); SIGTERM and SIGINT stop accepting and wait for open \
+            sessions to end.
+
+            Example:
+              smtp-inspect proxy --listen 0.0.0.0:25 --upstream 127.0.0.1:2525 \\
+                --filters /etc/smtp-inspect/filters --log /var/log/smtp-inspect.jsonl
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address to accept clients on (IPv4, [IPv6] or host name).", valueName: "host:port"))
+    var listen: String
+
+    @Option(help: ArgumentHelp("The SMTP server to forward to.", valueName: "host:port"))
+    var upstream: String
+
+    @Option(name: .customLong("filters"), help: ArgumentHelp("Rule file or directory (repeatable). None: audit only.", valueName: "path"))
+    var filters: [String] = []
+
+    @Option(help: ArgumentHelp("Audit log: a file to append JSON lines to, or - for standard output.", valueName: "path|-"))
+    var log: String = "-"
+
+    @Option(help: ArgumentHelp("STARTTLS handling: passthrough (relay TLS blind) or strip (remove STARTTLS, keep inspecting).", valueName: "mode"))
+    var tls: String = "passthrough"
+
+    @Option(help: ArgumentHelp("Clients served at once; more get 421 4.7.0.", valueName: "n"))
+    var maxConnections: Int = 10_000
+
+    @Option(help: ArgumentHelp("Seconds to wait for a client's next command (RFC 5321 §4.5.3.2.7).", valueName: "seconds"))
+    var idleTimeout: Int64 = 300
+
+    @Flag(help: "Log what the rules would do ('would-reject'…) but forward everything.")
+    var dryRun = false
+
+    @Option(help: ArgumentHelp("Diagnostics on standard error: trace, debug, info, notice, warning, error.", valueName: "level"))
+    var logLevel: String = "notice"
+
+    @Option(help: ArgumentHelp("Event-loop threads (default: one per core).", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
+        guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
+        guard TLSMode(rawValue: tls) != nil else { throw ValidationError("--tls: expected passthrough or strip, got '\(tls)'") }
+        guard tls != "terminate" else {
+            throw ValidationError("--tls terminate needs --tls-cert/--tls-key, which this build does not have yet; use passthrough or strip")
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "smtp-inspect")
+        let configuration = ProxyConfiguration(
+            listen: HostAndPort(parsing: listen)!,
+            upstream: HostAndPort(parsing: upstream)!,
+            filterPaths: filters,
+            dryRun: dryRun,
+            tlsMode: TLSMode(rawValue: tls)!,
+            maxConnections: maxConnections,
+            timeouts: ProxyTimeouts(idle: idleTimeout),
+            threads: max(1, threads)
+        )
+        let policies: PolicyStore
+        let auditLog: AuditLogWriter
+        do {
+            policies = try PolicyStore(paths: filters)
+            auditLog = try AuditLogWriter(path: log)
+        } catch {
+            FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let server = ProxyServer(configuration: configuration, policies: policies, auditLog: auditLog, logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                    policies.reload(logger: logger)
+                }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
+        auditLog.close()
+    }
+}

@@ -102,9 +102,9 @@ struct ReplyAligner: Sendable {
             defer { serverBytes = ByteBuffer() }
             return .feed(serverBytes)
         }
-        let start = serverBytes.readerIndex
+        let unread = serverBytes
         guard let item = parser.next(from: &serverBytes) else { return nil }
-        let raw = serverBytes.getSlice(at: start, length: serverBytes.readerIndex - start) ?? ByteBuffer()
+        let raw = unread.getSlice(at: unread.readerIndex, length: serverBytes.readerIndex - unread.readerIndex)!
         if serverBytes.readableBytes == 0 { serverBytes = ByteBuffer() }
         guard case .reply(let reply, _) = item, let head = expected.popFirst() else {
             // Lines without a code, over-long replies, unsolicited replies: the engine judges them.

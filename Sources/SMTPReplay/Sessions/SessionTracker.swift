@@ -157,10 +157,10 @@ struct SessionTracker {
             return .keep
         case .data(let direction, var bytes):
             if direction == roles.serverDirection {
-                guard !serverGone, skip(&bytes, &serverSkip) else { return .keep }
+                guard !serverGone, Self.skip(&bytes, &serverSkip) else { return .keep }
                 aligner.receiveServer(bytes)
             } else {
-                guard !clientGone, skip(&bytes, &clientSkip) else { return .keep }
+                guard !clientGone, Self.skip(&bytes, &clientSkip) else { return .keep }
                 let filtered = aligner.filterClient(bytes)
                 if filtered.readableBytes > 0 {
                     engine!.receiveFromClient(filtered, at: time, into: &effects)
@@ -169,6 +169,8 @@ struct SessionTracker {
             }
             pumpServer(at: time, into: &output)
         case .gap(let direction, let count):
+            // After the proxy closed a leg, what that leg carried no longer matters.
+            if direction == roles.serverDirection ? serverGone : clientGone { return .keep }
             let stream = direction == roles.serverDirection ? "server→client" : "client→server"
             flushServer(at: time, into: &output)
             effects.events.append(
@@ -235,7 +237,7 @@ struct SessionTracker {
     }
 
     /// Drops the tunnel set-up bytes still to skip; false when nothing is left.
-    private func skip(_ bytes: inout ByteBuffer, _ remaining: inout Int) -> Bool {
+    private static func skip(_ bytes: inout ByteBuffer, _ remaining: inout Int) -> Bool {
         if remaining > 0 {
             let count = min(remaining, bytes.readableBytes)
             bytes.moveReaderIndex(forwardBy: count)

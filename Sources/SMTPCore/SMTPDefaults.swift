@@ -16,4 +16,7 @@ public enum SMTPDefaults {
     public static let maximumHeldClientBytes = 4 << 20
     /// Longest header value kept for the audit log (`Subject`, `Message-ID`), per RFC 5322 §2.1.1.
     public static let maximumHeaderValueLength = 998
+    /// Octets of a message searched for its header values; past this the header section is
+    /// considered over (the body is not scanned for headers).
+    public static let maximumHeaderSectionLength = 256 * 1024
 }

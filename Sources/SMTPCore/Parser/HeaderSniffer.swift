@@ -1,6 +1,7 @@
 /// Picks the `Message-ID` and `Subject` values out of a message as it streams past, without
 /// buffering it: it looks at the header section only (up to the first empty line), keeps at most
-/// `SMTPDefaults.maximumHeaderValueLength` octets per value, and unfolds continuation lines.
+/// `SMTPDefaults.maximumHeaderValueLength` octets per value and reads at most
+/// `SMTPDefaults.maximumHeaderSectionLength` octets, and unfolds continuation lines.
 /// After the header section it costs nothing (`isDone`). SeeAlso: RFC 5322 §2.2, §2.2.3.
 public struct HeaderSniffer: Sendable {
     public private(set) var messageID: String?
@@ -16,6 +17,7 @@ public struct HeaderSniffer: Sendable {
     }
 
     private var state = State.lineStart
+    private var fed = 0
     private var name: [UInt8] = []
     private var value: [UInt8] = []
     /// The header whose value may continue on the next (folded) line.
@@ -24,6 +26,12 @@ public struct HeaderSniffer: Sendable {
     public init() {}
 
     public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        fed += bytes.count
+        if fed > SMTPDefaults.maximumHeaderSectionLength {
+            // No end of the header section in sight: stop looking (and costing) here.
+            finishMessage()
+            return
+        }
         var index = 0
         while index < bytes.count, !isDone {
             let byte = bytes[index]

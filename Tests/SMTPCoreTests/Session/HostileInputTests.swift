@@ -1,0 +1,67 @@
+import NIOCore
+import SMTPCore
+import Testing
+
+/// Garbage on both legs, in random pieces: the engine never traps, and what it holds stays
+/// bounded however much it is fed.
+@Suite struct HostileInputTests {
+    static let alphabet: [[UInt8]] = [
+        "\r\n", "\n", "\r", "\u{0}", ".", "DATA\r\n", "BDAT 5\r\n", "BDAT 99999999999999999999\r\n", "AUTH LOGIN\r\n",
+        "STARTTLS\r\n", "QUIT\r\n", "MAIL FROM:<a@b>\r\n", "RCPT TO:<c@d>\r\n", "XEXCH50 10 2\r\n", "TURN\r\n",
+        "250 ok\r\n", "250-x\r\n", "354 go\r\n", "334 x\r\n", "220 go\r\n", "221 bye\r\n", "5", "-", " ", "\u{ff}",
+    ].map { Array($0.utf8) }
+
+    @Test(arguments: 0..<10)
+    func randomBytesNeverTrap(batch: Int) {
+        var rng = SeededGenerator(seed: UInt64(1000 + batch))
+        for _ in 0..<200 {
+            var h = EngineHarness(policy: SessionGenerator.policy)
+            for _ in 0..<Int.random(in: 1..<60, using: &rng) {
+                var bytes: [UInt8] = []
+                for _ in 0..<Int.random(in: 1..<12, using: &rng) {
+                    bytes += Self.alphabet[Int.random(in: 0..<Self.alphabet.count, using: &rng)]
+                }
+                switch Int.random(in: 0..<20, using: &rng) {
+                case 0: h.run(.clientClose)
+                case 1: h.run(.serverClose)
+                case 2...10: h.client(bytes)
+                default: h.server(bytes)
+                }
+            }
+            h.finish()
+            guard case .sessionEnd = h.events.last?.kind else {
+                Issue.record("no session-end")
+                return
+            }
+        }
+    }
+
+    @Test func endlessCommandLineKeepsMemoryBounded() {
+        var h = EngineHarness()
+        h.server("220 ready\r\n")
+        let chunk = [UInt8](repeating: UInt8(ascii: "A"), count: 64 * 1024)
+        for _ in 0..<(64 * 16) { h.client(chunk) }  // 64 MiB without a line end
+        h.client("\r\nNOOP\r\n")
+        #expect(h.takeToServer() == "NOOP\r\n")
+        #expect(h.takeToClient().hasSuffix("500 5.5.2 Error: line too long\r\n"))
+        #expect(h.anomalyKinds.contains("line-too-long"))
+    }
+
+    @Test func clientThatNeverReadsIsStoppedAtThePipelineBound() {
+        var h = EngineHarness()
+        h.server("220 ready\r\n")
+        for _ in 0..<100 { h.client(String(repeating: "NOOP\r\n", count: 1000)) }
+        #expect(!h.engine.wantsClientInput)
+        #expect(h.toServer.count == 6 * SMTPDefaults.maximumPipelinedCommands)
+    }
+
+    @Test func bodySentBeforeThe354IsBoundedToo() {
+        var h = EngineHarness()
+        h.server("220 ready\r\n")
+        h.client("DATA\r\n")
+        let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1024 * 1024)
+        for _ in 0..<8 { h.client(chunk) }
+        #expect(h.anomalyKinds.contains("pipelining-overflow"))
+        #expect(h.closeClient && h.closeServer)
+    }
+}

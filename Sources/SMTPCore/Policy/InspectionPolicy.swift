@@ -14,6 +14,13 @@ public protocol InspectionPolicy: Sendable {
 
     /// Names of the `log` rules that match a server reply (`reply-code`), in rule order.
     func replyRules(code: Int, verb: SMTPVerb?, client: Endpoint) -> [String]
+
+    /// Names of the `log` rules that match an EHLO keyword the server offers (`ehlo-keyword`).
+    func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String]
+}
+
+extension InspectionPolicy {
+    public func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String] { [] }
 }
 
 /// The policy with no rules: everything is forwarded and logged; §4 protocol safety still applies.

@@ -47,6 +47,7 @@ extension InspectionEngine {
         }
         var shown = reply
         var stripped: [ReplyRecord.StrippedKeyword] = []
+        var keywordRules: [String] = []
         let positive = reply.code >= 200 && reply.code < 300
         switch head.effect {
         case .none:
@@ -58,6 +59,9 @@ extension InspectionEngine {
         case .ehlo:
             if reply.code == 250 {
                 (shown, stripped) = rewriteEHLO(reply)
+                keywordRules = EHLOReply(reply).keywords.flatMap {
+                    policy.keywordLogRules(forKeyword: $0.name, client: configuration.client)
+                }
                 envelope = nil
             }
         case .helo:
@@ -98,7 +102,7 @@ extension InspectionEngine {
                 serverRelay = true
             }
         }
-        emitReply(shown, for: head.verb, stripped: stripped, &out)
+        emitReply(shown, for: head.verb, stripped: stripped, extraRules: keywordRules, &out)
         if serverRelay, serverInput.readableBytes > 0, case .startTLS = head.effect {
             anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
             serverInput = Self.emptyBuffer
@@ -108,10 +112,11 @@ extension InspectionEngine {
     }
 
     private mutating func emitReply(
-        _ reply: SMTPReply, for verb: String?, stripped: [ReplyRecord.StrippedKeyword] = [], _ out: inout InspectionEffects
+        _ reply: SMTPReply, for verb: String?, stripped: [ReplyRecord.StrippedKeyword] = [], extraRules: [String] = [],
+        _ out: inout InspectionEffects
     ) {
         out.toClient.append(reply.wireBytes)
-        let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client)
+        let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client) + extraRules
         event(
             .reply(
                 ReplyRecord(

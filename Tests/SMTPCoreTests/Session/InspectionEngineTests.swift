@@ -97,6 +97,16 @@ import Testing
         #expect(h.commandEvents.last?.rule == "strip-xexch50")
     }
 
+    @Test func ehloKeywordLogRulesNameTheReply() {
+        var policy = TestPolicy()
+        policy.loggedKeywords = ["CHUNKING"]
+        var h = EngineHarness(policy: policy)
+        h.server("220 ready\r\n")
+        h.client("EHLO c\r\n")
+        h.server(Self.ehloReply)
+        #expect(h.replyEvents.last?.rules == ["log-keyword-chunking"])
+    }
+
     @Test(arguments: [
         ("250-a\r\n250-X\r\n250 B\r\n", "250-a\r\n250 B\r\n"),
         ("250-a\r\n250-B\r\n250 X\r\n", "250-a\r\n250 B\r\n"),

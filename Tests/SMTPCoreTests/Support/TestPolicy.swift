@@ -11,6 +11,11 @@ struct TestPolicy: InspectionPolicy {
     /// verb → (argument prefix to match, replacement argument)
     var rewrites: [String: (String, String)] = [:]
     var replyLogCodes: Set<Int> = []
+    var loggedKeywords: Set<String> = []
+
+    func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String] {
+        loggedKeywords.contains(keyword) ? ["log-keyword-\(keyword.lowercased())"] : []
+    }
 
     func decide(_ command: SMTPCommand, client: Endpoint) -> PolicyDecision {
         let verb = command.verb.name

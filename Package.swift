@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "SMTPProxy",
             dependencies: [
-                "SMTPCore", "SMTPFilters",
+                "SMTPCore", "SMTPFilters", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "SMTPProxyTests",
             dependencies: [
-                "SMTPProxy", "SMTPCore", "SMTPFilters",
+                "SMTPProxy", "SMTPCore", "SMTPFilters", "SMTPReplay", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -39,6 +39,9 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Audit log: a file to append JSON lines to, or - for standard output.", valueName: "path|-"))
     var log: String = "-"
 
+    @Option(help: ArgumentHelp("Record every session's client leg (AUTH secrets redacted) as a pcap file.", valueName: "file.pcap"))
+    var record: String?
+
     @Option(help: ArgumentHelp("STARTTLS handling: passthrough (relay TLS blind) or strip (remove STARTTLS, keep inspecting).", valueName: "mode"))
     var tls: String = "passthrough"
 
@@ -89,14 +92,17 @@ struct ProxyCommand: AsyncParsableCommand {
         )
         let policies: PolicyStore
         let auditLog: AuditLogWriter
+        let recording: CaptureFile?
         do {
             policies = try PolicyStore(paths: filters)
             auditLog = try AuditLogWriter(path: log)
+            recording = try record.map { try CaptureFile(path: $0) }
         } catch {
             FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let server = ProxyServer(configuration: configuration, policies: policies, auditLog: auditLog, logger: logger)
+        let server = ProxyServer(
+            configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording)
         do {
             try await server.start()
         } catch {
@@ -120,5 +126,6 @@ struct ProxyCommand: AsyncParsableCommand {
             tasks.cancelAll()
         }
         auditLog.close()
+        recording?.close()
     }
 }

@@ -1,4 +1,4 @@
-import CPcap
+internal import CPcap
 import struct NIOCore.ByteBuffer
 import struct NIOCore.ByteBufferAllocator
 

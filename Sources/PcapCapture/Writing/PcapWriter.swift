@@ -1,4 +1,4 @@
-import CPcap
+internal import CPcap
 import struct NIOCore.ByteBuffer
 
 #if canImport(Glibc)

@@ -23,4 +23,6 @@ public struct AuthArgument: Hashable, Sendable {
     }
 
     public static let redactionMarker = "[redacted]"
+    /// What recordings show in place of a secret: still valid base64, so a replay parses it.
+    public static let redactedResponse = "cmVkYWN0ZWQ="
 }

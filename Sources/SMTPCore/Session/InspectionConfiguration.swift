@@ -9,6 +9,8 @@ public struct InspectionConfiguration: Sendable {
     /// Terminal rule actions become logged `would-…` verdicts and the command is forwarded.
     public var dryRun: Bool
     public var tlsMode: TLSMode
+    /// Fill `InspectionEffects.clientTranscript` (for `--record`).
+    public var recordsClientTranscript: Bool
 
     public init(
         sessionID: String,
@@ -16,8 +18,10 @@ public struct InspectionConfiguration: Sendable {
         server: Endpoint,
         source: String = "live",
         dryRun: Bool = false,
-        tlsMode: TLSMode = .passthrough
+        tlsMode: TLSMode = .passthrough,
+        recordsClientTranscript: Bool = false
     ) {
+        self.recordsClientTranscript = recordsClientTranscript
         self.sessionID = sessionID
         self.client = client
         self.server = server

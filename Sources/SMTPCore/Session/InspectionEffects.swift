@@ -13,6 +13,10 @@ public struct InspectionEffects: Sendable {
     /// Bytes for the client, in order: server replies (possibly re-framed) and the proxy's own.
     public var toClient: [ByteBuffer] = []
     public var events: [AuditEvent] = []
+    /// With `recordsClientTranscript`: the client's bytes as the engine consumed them, in order,
+    /// AUTH secrets replaced by `cmVkYWN0ZWQ=` (base64 of "redacted") — what a recording shows
+    /// of the client's side.
+    public var clientTranscript: [ByteBuffer] = []
     /// Close the client connection once `toClient` is written.
     public var closeClient = false
     /// Close the upstream connection once `toServer` is written. Mid-DATA this is the abort: the
@@ -24,13 +28,14 @@ public struct InspectionEffects: Sendable {
     public init() {}
 
     public var isEmpty: Bool {
-        toServer.isEmpty && toClient.isEmpty && events.isEmpty && !closeClient && !closeServer && !shutdownServerOutput
+        toServer.isEmpty && toClient.isEmpty && events.isEmpty && clientTranscript.isEmpty && !closeClient && !closeServer && !shutdownServerOutput
     }
 
     public mutating func removeAll() {
         toServer.removeAll(keepingCapacity: true)
         toClient.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
+        clientTranscript.removeAll(keepingCapacity: true)
         closeClient = false
         closeServer = false
         shutdownServerOutput = false

@@ -6,11 +6,11 @@ extension InspectionEngine {
         while clientInput.readableBytes > 0 {
             switch clientMode {
             case .closed:
-                clientInput = Self.emptyBuffer
+                discardClientInput(&out)
                 return
             case .relay:
                 out.toServer.append(clientInput)
-                clientInput = Self.emptyBuffer
+                discardClientInput(&out)
                 return
             case .dataBody(let scanner, let forwarding):
                 readDataBody(scanner, forwarding: forwarding, &out)
@@ -18,7 +18,9 @@ extension InspectionEngine {
                 readChunk(remaining: remaining, forwarding: forwarding, isLast: isLast, &out)
             case .blob(let remaining):
                 let count = min(remaining, clientInput.readableBytes)
-                out.toServer.append(clientInput.readSlice(length: count)!)
+                let slice = clientInput.readSlice(length: count)!
+                out.toServer.append(slice)
+                transcribe(slice, &out)
                 clientMode = remaining == count ? .commands : .blob(remaining: remaining - count)
             case .commands, .authResponse:
                 if modeDecisionsPending > 0 {
@@ -34,7 +36,7 @@ extension InspectionEngine {
                         reportedAfterQuit = true
                         anomaly(.pipelinedAfterQuit, "client sent more after QUIT; discarded", &out)
                     }
-                    clientInput = Self.emptyBuffer
+                    discardClientInput(&out)
                     return
                 }
                 guard let frame = framer.next(from: &clientInput) else { return }
@@ -70,6 +72,14 @@ extension InspectionEngine {
     private mutating func handleCommandLine(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) {
         commandCount += 1
         let command = SMTPGrammar.parseCommandLine(line.content)
+        if configuration.recordsClientTranscript {
+            let auth = (command.verb == .auth || command.verb == .xExps) ? AuthArgument(parsing: command.argument) : nil
+            if let auth, let response = auth.initialResponse, response != "=" {
+                transcribe(ByteBuffer(string: "\(command.verb.name) \(auth.mechanism) \(AuthArgument.redactedResponse)\r\n"), &out)
+            } else {
+                transcribe(line.raw, &out)
+            }
+        }
         let verb = command.verb.name
         let display = Self.displayArgument(command)
 
@@ -136,7 +146,7 @@ extension InspectionEngine {
             event(.command(CommandRecord(verb: verb, arg: display, action: "disconnect", rule: decision.rule)), &out)
             setEndReason("disconnect")
             clientMode = .closed
-            clientInput = Self.emptyBuffer
+            discardClientInput(&out)
             enqueueLocal(.local(verb, reply, closeAfterReply: true), &out)
         case .rewrite(let argument):
             var rewritten = command
@@ -291,6 +301,7 @@ extension InspectionEngine {
         clientMode = .commands
         var bytes = line.content
         let isCancel = line.contentLength == 1 && bytes.readableBytesView.first == UInt8(ascii: "*")
+        transcribe(isCancel ? line.raw : ByteBuffer(string: AuthArgument.redactedResponse + "\r\n"), &out)
         if !line.isCanonical {
             anomaly(line.containsNUL ? .nul : line.containsBareCR ? .bareCR : .bareLF, "in an AUTH response", &out)
             if line.containsNUL || line.containsBareCR {
@@ -322,7 +333,7 @@ extension InspectionEngine {
         sendLocal(reply, for: nil, &out)
         pending.removeAll()
         clientMode = .closed
-        clientInput = Self.emptyBuffer
+        discardClientInput(&out)
         out.closeClient = true
         out.closeServer = true
     }

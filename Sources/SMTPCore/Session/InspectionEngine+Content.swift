@@ -5,6 +5,7 @@ extension InspectionEngine {
     mutating func readDataBody(_ scanner: DataBodyScanner, forwarding: Bool, _ out: inout InspectionEffects) {
         var scanner = scanner
         var input = clientInput
+        let original = configuration.recordsClientTranscript ? input : Self.emptyBuffer
         clientInput = Self.emptyBuffer
         var progress = message ?? MessageProgress()
         message = nil
@@ -30,6 +31,9 @@ extension InspectionEngine {
             },
             report: { violations.append($0) }
         )
+        if configuration.recordsClientTranscript {
+            transcribe(original.getSlice(at: original.readerIndex, length: input.readerIndex - original.readerIndex)!, &out)
+        }
         clientInput = input
         progress.size = scanner.messageSize
         for violation in violations { reportViolation(violation, &out) }
@@ -106,6 +110,7 @@ extension InspectionEngine {
     mutating func readChunk(remaining: Int, forwarding: Bool, isLast: Bool, _ out: inout InspectionEffects) {
         let count = min(remaining, clientInput.readableBytes)
         let slice = clientInput.readSlice(length: count)!
+        transcribe(slice, &out)
         if forwarding {
             out.toServer.append(slice)
             var progress = message ?? MessageProgress()

@@ -131,7 +131,7 @@ extension InspectionEngine {
     private mutating func beginPassthrough(_ out: inout InspectionEffects) {
         if clientInput.readableBytes > 0 {
             anomaly(.pipelinedAfterStartTLS, "client sent \(clientInput.readableBytes) octets after STARTTLS; discarded", &out)
-            clientInput = Self.emptyBuffer
+            discardClientInput(&out)
         }
         clientMode = .relay
         serverRelay = true

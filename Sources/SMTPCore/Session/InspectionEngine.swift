@@ -114,7 +114,7 @@ public struct InspectionEngine: Sendable {
             setEndReason(quitSent ? "quit" : "client-closed")
         }
         clientMode = .closed
-        clientInput.clear()
+        discardClientInput(&out)
         if serverClosedForGood { out.closeClient = true }
     }
 
@@ -134,6 +134,7 @@ public struct InspectionEngine: Sendable {
         }
         pending.removeAll()
         clientMode = .closed
+        discardClientInput(&out)
         out.closeClient = true
     }
 
@@ -177,6 +178,7 @@ public struct InspectionEngine: Sendable {
         guard started, !finished else { return }
         now = time
         finished = true
+        discardClientInput(&out)
         event(
             .sessionEnd(
                 SessionSummary(
@@ -233,6 +235,18 @@ public struct InspectionEngine: Sendable {
     public var isFinished: Bool { finished }
 
     // MARK: - Shared helpers
+
+    /// Notes client bytes the engine consumed, for a recording of the session.
+    @inline(__always)
+    func transcribe(_ bytes: ByteBuffer, _ out: inout InspectionEffects) {
+        if configuration.recordsClientTranscript && bytes.readableBytes > 0 { out.clientTranscript.append(bytes) }
+    }
+
+    /// Drops the client bytes not yet read (they still go into a recording: the client sent them).
+    mutating func discardClientInput(_ out: inout InspectionEffects) {
+        transcribe(clientInput, &out)
+        clientInput = Self.emptyBuffer
+    }
 
     static let emptyBuffer = ByteBuffer()
 
@@ -302,7 +316,7 @@ public struct InspectionEngine: Sendable {
             if head.closeAfterReply {
                 pending.removeAll()
                 clientMode = .closed
-                clientInput.clear()
+                discardClientInput(&out)
                 out.closeClient = true
                 out.closeServer = true
             }

@@ -10,4 +10,5 @@ struct ProxyContext: Sendable {
     let sessionIDs: SessionIDGenerator
     let logger: Logger
     let sessions: SessionRegistry
+    let recording: CaptureFile?
 }

@@ -16,7 +16,11 @@ public final class ProxyServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel = NIOLockedValueBoxChannel()
 
-    public init(configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, logger: Logger) {
+    /// - Parameter recording: the `--record` file, or nil.
+    public init(
+        configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, logger: Logger,
+        recording: CaptureFile? = nil
+    ) {
         context = ProxyContext(
             configuration: configuration,
             policies: policies,
@@ -24,7 +28,8 @@ public final class ProxyServer: Service, Sendable {
             limiter: ConnectionLimiter(maximum: configuration.maxConnections),
             sessionIDs: SessionIDGenerator(),
             logger: logger,
-            sessions: SessionRegistry()
+            sessions: SessionRegistry(),
+            recording: recording
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
@@ -71,8 +76,9 @@ public final class ProxyServer: Service, Sendable {
         if serverChannel.get() == nil { try await start() }
         guard let channel = serverChannel.get() else { return }
         let flusher = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
-            [auditLog = context.auditLog] _ in
+            [auditLog = context.auditLog, recording = context.recording] _ in
             auditLog.flush()
+            recording?.flush()
         }
         await withGracefulShutdownHandler {
             try? await channel.closeFuture.get()
@@ -83,6 +89,7 @@ public final class ProxyServer: Service, Sendable {
         try? await context.sessions.drained(on: group.next()).get()
         flusher.cancel()
         context.auditLog.flush()
+        context.recording?.close()
         try? await group.shutdownGracefully()
     }
 
@@ -96,6 +103,7 @@ public final class ProxyServer: Service, Sendable {
         stopAccepting()
         try? await group.shutdownGracefully()
         context.auditLog.flush()
+        context.recording?.close()
     }
 }
 

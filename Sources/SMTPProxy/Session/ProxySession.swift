@@ -27,6 +27,8 @@ final class ProxySession {
     private var clientNeedsFlush = false
     private var upstreamNeedsFlush = false
 
+    private var recorder: SessionRecorder?
+
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
 
@@ -47,7 +49,8 @@ final class ProxySession {
                 server: Endpoint(host: upstream.host, port: upstream.port),
                 source: "live",
                 dryRun: context.configuration.dryRun,
-                tlsMode: context.configuration.tlsMode
+                tlsMode: context.configuration.tlsMode,
+                recordsClientTranscript: context.recording != nil
             ),
             policy: context.policies.policy
         )
@@ -72,6 +75,9 @@ final class ProxySession {
             connectUpstream()
             apply()
         case .upstream:
+            if let file = context.recording, recorder == nil, let server = upstreamHandler?.context?.channel.remoteAddress {
+                recorder = SessionRecorder(file: file, client: engine.configuration.client, server: Self.endpoint(server), at: .now())
+            }
             upstreamOpen = true
             upstreamEverConnected = true
             upstreamConnecting = false
@@ -91,7 +97,7 @@ final class ProxySession {
         case .client: engine.receiveFromClient(bytes, at: .now(), into: &effects)
         case .upstream: engine.receiveFromServer(bytes, at: .now(), into: &effects)
         }
-        apply(flush: false)
+        apply(flush: false, order: side == .client ? .clientFirst : .serverFirst)
     }
 
     func inputClosed(on side: SessionChannelHandler.Side) {
@@ -198,9 +204,15 @@ final class ProxySession {
     // MARK: - Effects
 
     /// Carries out what the engine asked for.
-    private func apply(flush: Bool = true) {
+    private func apply(flush: Bool = true, order: SessionRecorder.Order = .serverFirst) {
         if !effects.events.isEmpty {
             context.auditLog.write(effects.events)
+        }
+        if let file = context.recording, !effects.toClient.isEmpty || !effects.clientTranscript.isEmpty {
+            if recorder == nil {
+                recorder = SessionRecorder(file: file, client: engine.configuration.client, server: engine.configuration.server, at: .now())
+            }
+            recorder?.record(effects, order: order, at: .now())
         }
         if !effects.toServer.isEmpty, let upstream = upstreamHandler?.context, upstreamOpen {
             for buffer in effects.toServer {
@@ -242,6 +254,10 @@ final class ProxySession {
         timer?.cancel()
         engine.finish(at: .now(), into: &effects)
         context.auditLog.write(effects.events)
+        if recorder != nil {
+            recorder?.record(effects, order: .clientFirst, at: .now())
+            recorder?.close(at: .now())
+        }
         effects.removeAll()
         if limiterHeld { context.limiter.release() }
         context.sessions.closed()

@@ -21,7 +21,8 @@ struct TunnelPrefix: Equatable {
 
     /// Looks for a tunnel set-up with `client` as the side that asked for it.
     static func parse(client: UnsafeRawBufferPointer, server: UnsafeRawBufferPointer) -> Parse {
-        guard let first = client.first else { return .needMore }
+        // Tunnel clients speak first: a silent side asked for nothing.
+        guard let first = client.first else { return .none }
         if first == UInt8(ascii: "C") { return httpConnect(client: client, server: server) }
         if first == 0x05 { return socks5(client: client, server: server) }
         if first == 0x04 { return socks4(client: client, server: server) }

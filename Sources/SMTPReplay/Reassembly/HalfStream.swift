@@ -14,6 +14,9 @@ import struct NIOCore.ByteBuffer
 ///   defaults to. (Stacks differ: Linux keeps its queued copy for partial overlaps but lets a
 ///   later segment that covers queued ones completely replace them; a "last wins" stack would
 ///   deliver a different stream. We document the choice rather than guess the target's stack.)
+///   A retransmission that contradicts the copy kept (compared with buffered bytes and the last
+///   `recentLimit` delivered segments) is reported as an `overlapConflict`: someone is playing
+///   with the reassembly, or the capture was edited.
 /// - **Gaps are reported, never filled.** A hole becomes a gap when the peer acknowledges bytes
 ///   beyond it (they were received, so the capture missed them), when more than
 ///   `bufferLimit` bytes wait behind it, or when the direction ends (FIN/RST/end of capture).
@@ -38,6 +41,9 @@ struct HalfStream: Sendable {
     private var finOffset: Int64?
     /// The highest offset the peer acknowledged (for gaps found at the end).
     private var acknowledgedOffset: Int64?
+    /// The last segments delivered (newest last): a retransmission is compared with them.
+    private var recent: [PendingSegment] = []
+    static let recentLimit = 8
     /// Payload is not wanted (the connection is not SMTP): only sequence state is kept.
     var discarding = false
     let bufferLimit: Int
@@ -95,7 +101,11 @@ struct HalfStream: Sendable {
                 // Keep the sequence state moving without keeping bytes.
                 if start + length > offset { advance(to: start + length) }
             } else {
-                insert(start: start, payload: segment.payload, missing: segment.missingPayloadBytes, out, &events, &stats)
+                let conflicts = insert(start: start, payload: segment.payload, missing: segment.missingPayloadBytes, out, &events, &stats)
+                if conflicts > 0 {
+                    stats.conflictingBytes += Int64(conflicts)
+                    events.append(ReassemblyEvent(connection: out.connection, kind: .overlapConflict(out.direction, count: conflicts), timestamp: out.timestamp))
+                }
             }
         }
         drain(out, &events, &stats)
@@ -145,6 +155,7 @@ struct HalfStream: Sendable {
     /// Stops keeping payload (the connection is not wanted).
     mutating func discard() {
         discarding = true
+        recent.removeAll()
         pending.removeAll()
         pendingBytes = 0
     }
@@ -160,21 +171,22 @@ struct HalfStream: Sendable {
         offset = newOffset
     }
 
+    /// Takes a segment's payload; returns how many of its bytes contradict an earlier copy.
     private mutating func insert(
         start: Int64, payload: ByteBuffer, missing: Int, _ out: Output, _ events: inout [ReassemblyEvent],
         _ stats: inout ReassemblyStatistics
-    ) {
+    ) -> Int {
         let captured = Int64(payload.readableBytes)
         var from = start
         var data = payload
         let end = start + captured
-        if end <= offset {
-            stats.duplicateBytes += captured
-            return
-        }
+        var conflicts = 0
         if from < offset {
-            let skip = Int(offset - from)
+            // Bytes delivered already: the first copy stays; say so when this one differs.
+            conflicts += Self.differences(data, at: from, comparedWith: recent)
+            let skip = Int(min(end, offset) - from)
             stats.duplicateBytes += Int64(skip)
+            if end <= offset { return conflicts }
             data.moveReaderIndex(forwardBy: skip)
             from = offset
         }
@@ -185,25 +197,27 @@ struct HalfStream: Sendable {
                 // The capture cut this packet short (snapshot length): the rest is lost for good.
                 reportGap(upTo: offset + Int64(missing), out, &events, &stats)
             }
-            return
+            return conflicts
         }
-        insertPending(from: from, data: data, &stats)
+        conflicts += insertPending(from: from, data: data, &stats)
         while pendingBytes > bufferLimit, let first = pending.first {
             if first.start > offset {
                 reportGap(upTo: first.start, out, &events, &stats)
             }
             drain(out, &events, &stats)
         }
+        return conflicts
     }
 
-    /// Adds the parts of `data` (at `from`) that no buffered segment covers yet.
-    private mutating func insertPending(from: Int64, data: ByteBuffer, _ stats: inout ReassemblyStatistics) {
+    /// Adds the parts of `data` (at `from`) that no buffered segment covers yet; returns how many
+    /// of the covered bytes differ from the buffered copy.
+    private mutating func insertPending(from: Int64, data: ByteBuffer, _ stats: inout ReassemblyStatistics) -> Int {
         let end = from + Int64(data.readableBytes)
         // Fast path: after everything buffered.
         if pending.isEmpty || pending[pending.count - 1].end <= from {
             pending.append(PendingSegment(start: from, data: data))
             pendingBytes += data.readableBytes
-            return
+            return 0
         }
         // First buffered segment that ends after `from`.
         var low = 0
@@ -214,10 +228,12 @@ struct HalfStream: Sendable {
         }
         var index = low
         var cursor = from
+        var conflicts = 0
         while cursor < end {
             if index < pending.count, pending[index].start <= cursor {
                 // Covered by an earlier copy: that copy wins.
                 let coveredEnd = min(pending[index].end, end)
+                conflicts += Self.differences(data, at: from, comparedWith: CollectionOfOne(pending[index]))
                 stats.duplicateBytes += coveredEnd - cursor
                 cursor = coveredEnd
                 index += 1
@@ -230,6 +246,27 @@ struct HalfStream: Sendable {
             index += 1
             cursor = pieceEnd
         }
+        return conflicts
+    }
+
+    /// How many bytes of `data` (at stream offset `start`) differ from the overlapping parts of `segments`.
+    static func differences(_ data: ByteBuffer, at start: Int64, comparedWith segments: some Collection<PendingSegment>) -> Int {
+        var count = 0
+        let end = start + Int64(data.readableBytes)
+        for segment in segments where segment.start < end && segment.end > start {
+            let overlapStart = max(start, segment.start)
+            let overlapEnd = min(end, segment.end)
+            data.withUnsafeReadableBytes { new in
+                segment.data.withUnsafeReadableBytes { old in
+                    var position = overlapStart
+                    while position < overlapEnd {
+                        if new[Int(position - start)] != old[Int(position - segment.start)] { count += 1 }
+                        position += 1
+                    }
+                }
+            }
+        }
+        return count
     }
 
     /// Delivers buffered segments that have become contiguous.
@@ -262,6 +299,8 @@ struct HalfStream: Sendable {
     private mutating func deliver(_ data: ByteBuffer, _ out: Output, _ events: inout [ReassemblyEvent], _ stats: inout ReassemblyStatistics) {
         let count = data.readableBytes
         guard count > 0 else { return }
+        recent.append(PendingSegment(start: offset, data: data))
+        if recent.count > Self.recentLimit { recent.removeFirst() }
         advance(to: offset + Int64(count))
         stats.deliveredBytes += Int64(count)
         events.append(ReassemblyEvent(connection: out.connection, kind: .data(out.direction, data), timestamp: out.timestamp))

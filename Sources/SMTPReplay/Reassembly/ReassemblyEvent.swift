@@ -8,6 +8,7 @@ import struct NIOCore.ByteBuffer
 ///         case .opened(let info): …                      // first packet of connection `event.connection`
 ///         case .data(let direction, let bytes): …       // the next in-order bytes of one direction
 ///         case .gap(let direction, let count): …        // `count` bytes that are not in the capture
+///         case .overlapConflict(let direction, let count): …  // a retransmission that differs
 ///         case .closed(let direction, let reason): …    // FIN reached in order, or RST
 ///         case .finished(let reason): …                 // the connection is done with
 ///         }
@@ -19,6 +20,9 @@ public struct ReassemblyEvent: Sendable {
         case data(StreamDirection, ByteBuffer)
         /// Bytes that never appeared in the capture: the stream continues `count` bytes later.
         case gap(StreamDirection, count: Int)
+        /// A retransmission whose bytes differ from the copy already taken (`count` bytes). The
+        /// first copy was kept; a receiver may have kept the other (an evasion technique).
+        case overlapConflict(StreamDirection, count: Int)
         case closed(StreamDirection, CloseReason)
         case finished(FinishReason)
     }

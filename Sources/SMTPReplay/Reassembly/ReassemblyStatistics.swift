@@ -7,6 +7,8 @@ public struct ReassemblyStatistics: Hashable, Sendable {
     /// Payload bytes seen again after delivery or buffering (retransmissions, overlaps): the
     /// first-received copy was kept.
     public var duplicateBytes: Int64 = 0
+    /// Bytes of those that differed from the copy kept.
+    public var conflictingBytes: Int64 = 0
     public var gaps = 0
     public var gapBytes: Int64 = 0
     /// Segments that arrived for a direction already closed, or too far outside its window.

@@ -48,6 +48,8 @@ struct SessionTracker {
     private var serverSkip = 0
     private var clientGone = false
     private var serverGone = false
+    private var clientConflictReported = false
+    private var serverConflictReported = false
 
     init(info: ConnectionInfo, sessionPrefix: String, source: String, policy: any InspectionPolicy, dryRun: Bool, tlsMode: TLSMode, at time: PacketTimestamp) {
         self.info = info
@@ -87,6 +89,8 @@ struct SessionTracker {
             if heldBytes > Self.holdLimit { final = true }
         case .gap(let direction, _), .closed(let direction, _):
             if direction == .fromInitiator { initiatorEnded = true } else { responderEnded = true }
+        case .overlapConflict:
+            break
         case .finished:
             final = true
         }
@@ -183,6 +187,19 @@ struct SessionTracker {
             engine!.finish(at: time, into: &effects)
             collect(into: &output)
             phase = .done
+        case .overlapConflict(let direction, let count):
+            let isServer = direction == roles.serverDirection
+            guard !(isServer ? serverConflictReported : clientConflictReported) else { return .keep }
+            if isServer { serverConflictReported = true } else { clientConflictReported = true }
+            effects.events.append(
+                AuditEvent(
+                    timestamp: time, session: sessionID,
+                    kind: .anomaly(
+                        AnomalyKind(rawValue: "tcp-overlap-conflict"),
+                        detail: "\(count) octets of the \(isServer ? "server→client" : "client→server") stream were retransmitted "
+                            + "with different content; the first copy was kept, as Wireshark does, but the receiver may "
+                            + "have taken the other (later conflicts in this direction are not reported)")))
+            collect(into: &output)
         case .closed(let direction, _):
             if direction == roles.serverDirection {
                 flushServer(at: time, into: &output)

@@ -21,10 +21,11 @@ struct EngineHarness {
     var closeClient = false
     var closeServer = false
     var shutdownServerOutput = false
+    var transcript: [UInt8] = []
     private var effects = InspectionEffects()
     private let time = SMTPTimestamp(seconds: 1_764_403_200)
 
-    init(policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough) {
+    init(policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false) {
         engine = InspectionEngine(
             configuration: InspectionConfiguration(
                 sessionID: "t1",
@@ -32,7 +33,8 @@ struct EngineHarness {
                 server: Endpoint(host: "198.51.100.25", port: 25),
                 source: "test",
                 dryRun: dryRun,
-                tlsMode: tlsMode
+                tlsMode: tlsMode,
+                recordsClientTranscript: recording
             ),
             policy: policy
         )
@@ -101,6 +103,7 @@ struct EngineHarness {
     private mutating func collect() {
         for buffer in effects.toServer { toServer += buffer.readableBytesView }
         for buffer in effects.toClient { toClient += buffer.readableBytesView }
+        for buffer in effects.clientTranscript { transcript += buffer.readableBytesView }
         events += effects.events
         closeClient = closeClient || effects.closeClient
         closeServer = closeServer || effects.closeServer

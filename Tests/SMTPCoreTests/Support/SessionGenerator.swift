@@ -53,7 +53,11 @@ struct SessionGenerator {
 
     mutating func session() -> [Step] {
         var steps: [Step] = [.server("220 mx.test ESMTP\r\n")]
-        if chance(10) { steps.insert(.client(verb("EHLO") + " early\r\n"), at: 0) }
+        if chance(10) {
+            // A client that talks before the greeting (pipelining violation); the server answers.
+            steps.insert(.client(verb("EHLO") + " early\r\n"), at: 0)
+            steps.append(.server("250 mx.test\r\n"))
+        }
         steps.append(.client(verb("EHLO") + space() + "client.test" + eol()))
         var keywords = ["PIPELINING", "SIZE 10240000", "8BITMIME"]
         if chance(50) { keywords.append("X-EXCH50") }

@@ -16,7 +16,8 @@ final class ProxyHarness: @unchecked Sendable {
     /// files or directories on disk.
     init(
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
-        maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1"
+        maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
+        recordPath: String? = nil
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -42,7 +43,8 @@ final class ProxyHarness: @unchecked Sendable {
             configuration: configuration,
             policies: try PolicyStore(paths: paths),
             auditLog: try AuditLogWriter(path: logPath),
-            logger: logger
+            logger: logger,
+            recording: try recordPath.map { try CaptureFile(path: $0) }
         )
         port = try await server.start().port!
     }

@@ -54,9 +54,10 @@ public struct PcapError: Error, Hashable, Sendable, CustomStringConvertible {
         self.packetsRead = packetsRead
     }
 
-    /// One line: `path: message` plus the packet count for read failures.
+    /// One line: `path: message` plus the packet count for read failures (libpcap's messages
+    /// that already start with the path are not prefixed twice).
     public var description: String {
-        var text = "\(path): \(message)"
+        var text = message.hasPrefix(path + ":") ? message : "\(path): \(message)"
         if let packetsRead { text += " (after \(packetsRead) packet\(packetsRead == 1 ? "" : "s"))" }
         return text
     }

@@ -24,4 +24,9 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let roleReversal = AnomalyKind(rawValue: "role-reversal")
     public static let incompleteSession = AnomalyKind(rawValue: "incomplete-session")
     public static let contentGap = AnomalyKind(rawValue: "content-gap")
+    /// Replay: a retransmitted segment carried different bytes than the first copy (kept).
+    public static let tcpOverlapConflict = AnomalyKind(rawValue: "tcp-overlap-conflict")
+    /// Replay: SOCKS or HTTP CONNECT set-up bytes skipped before the SMTP session.
+    public static let tunnel = AnomalyKind(rawValue: "tunnel")
+    public static let upstreamUnavailable = AnomalyKind(rawValue: "upstream-unavailable")
 }

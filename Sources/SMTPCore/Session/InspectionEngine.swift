@@ -141,7 +141,7 @@ public struct InspectionEngine: Sendable {
     /// The upstream could not be reached: the client gets `421 4.4.0` as its greeting.
     public mutating func upstreamUnavailable(_ detail: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        anomaly(AnomalyKind(rawValue: "upstream-unavailable"), detail, &out)
+        anomaly(.upstreamUnavailable, detail, &out)
         refuse(
             with: SMTPReply(code: 421, "4.4.0 Service not available: upstream unreachable, try again later"),
             reason: "upstream-unavailable", at: time, into: &out)

@@ -41,6 +41,8 @@ public struct ReassemblyEvent: Sendable {
         case superseded
         /// The capture ended with the connection still open.
         case captureEnded
+        /// No packet for `TCPReassembler.idleTimeout` seconds of capture time: its state was released.
+        case idle
     }
 
     public var connection: Int

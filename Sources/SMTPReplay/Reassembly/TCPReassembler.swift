@@ -19,20 +19,26 @@ import PcapCapture
 /// beyond it the oldest hole is declared a gap), and `discard(connection:)` stops keeping
 /// payload for a connection nobody wants (its sequence state remains, cheaply). Finished
 /// connections stay as small tombstones (so late retransmissions are not a new connection)
-/// until they have been idle for `tombstoneLifetime` seconds of capture time.
+/// until they have been idle for `tombstoneLifetime` seconds of capture time; open connections
+/// silent for `idleTimeout` seconds (half-open scans, captures that lost the end) are finished
+/// then, so a long capture does not accumulate them.
 public struct TCPReassembler: Sendable {
     public let bufferLimit: Int
     public let tombstoneLifetime: Int64
+    public let idleTimeout: Int64
     public private(set) var statistics = ReassemblyStatistics()
 
     private var connections: [ConnectionKey: TCPConnection] = [:]
     private var keysByID: [Int: ConnectionKey] = [:]
     private var nextID = 0
     private var segmentsSincePurge = 0
+    /// Segments between two looks for idle connections and stale tombstones.
+    var maintenanceInterval = 65_536
 
-    public init(bufferLimit: Int = 4 << 20, tombstoneLifetime: Int64 = 600) {
+    public init(bufferLimit: Int = 4 << 20, tombstoneLifetime: Int64 = 600, idleTimeout: Int64 = 3_600) {
         self.bufferLimit = bufferLimit
         self.tombstoneLifetime = tombstoneLifetime
+        self.idleTimeout = idleTimeout
     }
 
     /// Connections currently tracked (open ones and tombstones).
@@ -52,9 +58,9 @@ public struct TCPReassembler: Sendable {
         }
         connections[key]!.process(segment, &events, &statistics)
         segmentsSincePurge += 1
-        if segmentsSincePurge >= 65_536 {
+        if segmentsSincePurge >= maintenanceInterval {
             segmentsSincePurge = 0
-            purgeTombstones(before: segment.timestamp.seconds - tombstoneLifetime)
+            purge(now: segment.timestamp, &events)
         }
     }
 
@@ -95,8 +101,16 @@ public struct TCPReassembler: Sendable {
         events.append(ReassemblyEvent(connection: info.id, kind: .opened(info), timestamp: segment.timestamp))
     }
 
-    private mutating func purgeTombstones(before seconds: Int64) {
-        let stale = connections.filter { $0.value.finished && $0.value.lastSeen.seconds < seconds }
+    /// Releases tombstones and idle connections (in id order, so that output stays deterministic).
+    private mutating func purge(now: PacketTimestamp, _ events: inout [ReassemblyEvent]) {
+        let idle = connections.values
+            .filter { !$0.finished && $0.lastSeen.seconds < now.seconds - idleTimeout }
+            .sorted { $0.info.id < $1.info.id }
+        for connection in idle {
+            let key = ConnectionKey(connection.info.initiator, connection.info.responder)
+            connections[key]!.close(.idle, at: connection.lastSeen, &events, &statistics)
+        }
+        let stale = connections.filter { $0.value.finished && $0.value.lastSeen.seconds < now.seconds - tombstoneLifetime }
         for (key, connection) in stale {
             connections[key] = nil
             keysByID[connection.info.id] = nil

@@ -33,10 +33,13 @@ public struct CaptureReplay: Sendable {
         self.options = options
     }
 
-    /// The name sessions are called by: the file's last path component.
+    /// The name sessions are called by: the file's last path component (`stdin` for `-`).
     public var sessionPrefix: String {
-        path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
+        path == "-" ? "stdin" : path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? path
     }
+
+    /// The capture as `source` names it: the path as given (`stdin` for `-`).
+    public var sourceName: String { path == "-" ? "stdin" : path }
 
     /// Reads the whole capture; `emit` receives the events, `progress` the reading position.
     ///
@@ -54,7 +57,7 @@ public struct CaptureReplay: Sendable {
         }
         var summary = ReplaySummary(path: path)
         summary.linkType = reader.linkType
-        var driver = ReplayDriver(source: path, sessionPrefix: sessionPrefix, options: options)
+        var driver = ReplayDriver(source: sourceName, sessionPrefix: sessionPrefix, options: options)
         var events: [AuditEvent] = []
         events.reserveCapacity(64)
         let totalBytes = Self.fileSize(path)

@@ -58,11 +58,10 @@ public struct ReplayDriver {
                     info: info, sessionPrefix: sessionPrefix, source: source, policy: options.policy, dryRun: options.dryRun,
                     tlsMode: options.tlsMode, at: event.timestamp)
             }
-            guard trackers[event.connection] != nil else { continue }
-            let wasSMTP = trackers[event.connection]!.isSMTP
+            guard trackers.index(forKey: event.connection) != nil else { continue }
             let outcome = trackers[event.connection]!.handle(event, into: &events)
-            if !wasSMTP, trackers[event.connection]!.isSMTP { smtpSessions += 1 }
-            if case .release = outcome {
+            if outcome.startedSession { smtpSessions += 1 }
+            if outcome.release {
                 trackers[event.connection] = nil
                 reassembler.discard(connection: event.connection)
             } else if case .finished = event.kind {

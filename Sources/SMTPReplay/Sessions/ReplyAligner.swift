@@ -123,9 +123,21 @@ struct ReplyAligner: Sendable {
         default:
             break
         }
-        if head.forwarded { return .feed(raw) }
-        droppedReplies += 1
-        return .drop
+        guard head.forwarded else {
+            droppedReplies += 1
+            return .drop
+        }
+        let relayFollows = (reply.code == 220 && head.verb == "STARTTLS")
+            || ((head.verb == "TURN" || head.verb == "ATRN") && (200..<400).contains(reply.code))
+        if relayFollows, serverBytes.readableBytes > 0 {
+            // What came with the reply that starts the blind relay is the engine's to judge at
+            // once, as a live proxy reads it in the same read (CVE-2011-0411 class on the server side).
+            var joined = raw
+            joined.writeBuffer(&serverBytes)
+            serverBytes = ByteBuffer()
+            return .feed(joined)
+        }
+        return .feed(raw)
     }
 
     /// Bytes of an unfinished reply (at the end of the server's stream).

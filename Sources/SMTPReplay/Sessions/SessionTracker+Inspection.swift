@@ -1,0 +1,119 @@
+import PcapCapture
+import SMTPCore
+import struct NIOCore.ByteBuffer
+
+/// Feeding an SMTP session's bytes, in capture order, through its engine.
+extension SessionTracker {
+    mutating func feed(_ event: ReassemblyEvent, into output: inout [AuditEvent]) -> Outcome {
+        let time = Self.time(event.timestamp)
+        switch event.kind {
+        case .opened:
+            return .keep
+        case .data(let direction, var bytes):
+            if direction == roles.serverDirection {
+                guard !serverGone, Self.skip(&bytes, &serverSkip) else { return .keep }
+                aligner.receiveServer(bytes)
+            } else {
+                guard !clientGone, Self.skip(&bytes, &clientSkip) else { return .keep }
+                let filtered = aligner.filterClient(bytes)
+                if filtered.readableBytes > 0 {
+                    engine!.receiveFromClient(filtered, at: time, into: &effects)
+                    collect(into: &output)
+                }
+            }
+            pumpServer(at: time, into: &output)
+        case .gap(let direction, let count):
+            // After the proxy closed a leg, what that leg carried no longer matters.
+            if direction == roles.serverDirection ? serverGone : clientGone { return .keep }
+            let stream = direction == roles.serverDirection ? "server→client" : "client→server"
+            flushServer(at: time, into: &output)
+            effects.events.append(
+                AuditEvent(
+                    timestamp: time, session: sessionID,
+                    kind: .anomaly(
+                        .contentGap,
+                        detail: "\(count) octets of the \(stream) stream are missing from the capture; "
+                            + "the engine cannot resynchronise after a gap, so replay of this session stops here")))
+            engine!.finish(at: time, into: &effects)
+            collect(into: &output)
+            phase = .done
+        case .overlapConflict(let direction, let count):
+            let isServer = direction == roles.serverDirection
+            guard !(isServer ? serverConflictReported : clientConflictReported) else { return .keep }
+            if isServer { serverConflictReported = true } else { clientConflictReported = true }
+            effects.events.append(
+                AuditEvent(
+                    timestamp: time, session: sessionID,
+                    kind: .anomaly(
+                        AnomalyKind(rawValue: "tcp-overlap-conflict"),
+                        detail: "\(count) octets of the \(isServer ? "server→client" : "client→server") stream were retransmitted "
+                            + "with different content; the first copy was kept, as Wireshark does, but the receiver may "
+                            + "have taken the other (later conflicts in this direction are not reported)")))
+            collect(into: &output)
+        case .closed(let direction, _):
+            if direction == roles.serverDirection {
+                flushServer(at: time, into: &output)
+                engine!.serverClosed(at: time, into: &effects)
+            } else {
+                engine!.clientClosed(at: time, into: &effects)
+            }
+            collect(into: &output)
+            pumpServer(at: time, into: &output)
+        case .finished:
+            flushServer(at: time, into: &output)
+            engine!.finish(at: time, into: &effects)
+            collect(into: &output)
+            phase = .done
+        }
+        if phase == .inspecting, clientGone, serverGone {
+            // The proxy would have closed both connections: the session is over.
+            engine!.finish(at: time, into: &effects)
+            collect(into: &output)
+            phase = .done
+        }
+        return phase == .done ? .release : .keep
+    }
+
+    /// Feeds the engine every complete server reply the aligner lets through.
+    mutating func pumpServer(at time: SMTPTimestamp, into output: inout [AuditEvent]) {
+        while phase == .inspecting, !serverGone {
+            if !aligner.passthrough, engine!.waitingFor == .relay { aligner.enterPassthrough() }
+            guard let item = aligner.nextServerItem() else { return }
+            if case .feed(let bytes) = item {
+                engine!.receiveFromServer(bytes, at: time, into: &effects)
+                collect(into: &output)
+            }
+        }
+    }
+
+    /// Hands over what is left of the server's stream (an unfinished reply) before it ends.
+    mutating func flushServer(at time: SMTPTimestamp, into output: inout [AuditEvent]) {
+        pumpServer(at: time, into: &output)
+        guard !serverGone, let rest = aligner.takeUnfinishedServerBytes() else { return }
+        engine!.receiveFromServer(rest, at: time, into: &effects)
+        collect(into: &output)
+    }
+
+    /// Moves the engine's events out and notes what it closed.
+    mutating func collect(into output: inout [AuditEvent]) {
+        aligner.observe(effects)
+        output.append(contentsOf: effects.events)
+        if effects.closeClient { clientGone = true }
+        if effects.closeServer { serverGone = true }
+        effects.removeAll()
+    }
+
+    /// Drops the tunnel set-up bytes still to skip; false when nothing is left.
+    static func skip(_ bytes: inout ByteBuffer, _ remaining: inout Int) -> Bool {
+        if remaining > 0 {
+            let count = min(remaining, bytes.readableBytes)
+            bytes.moveReaderIndex(forwardBy: count)
+            remaining -= count
+        }
+        return bytes.readableBytes > 0
+    }
+
+    static func time(_ timestamp: PacketTimestamp) -> SMTPTimestamp {
+        SMTPTimestamp(seconds: timestamp.seconds, nanoseconds: timestamp.nanoseconds)
+    }
+}

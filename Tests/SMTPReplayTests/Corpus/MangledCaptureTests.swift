@@ -1,0 +1,125 @@
+import NIOCore
+import PcapCapture
+import SMTPCore
+import SMTPReplay
+import Testing
+
+/// The engine's events do not depend on how TCP carried the bytes: every corpus capture, with
+/// its segments duplicated, split (down to 1-byte segments), cut into overlapping pieces or
+/// reordered, gives the same events as the original.
+///
+/// Reordering delays delivery to the later segment, so those events are compared without
+/// timestamps; the other manglings keep every byte's timestamp and are compared exactly.
+/// Captures whose retransmissions contradict each other (suricata-verify__smtp-bug-5989) are only
+/// duplicated: there, which copy arrives first decides the stream, by design (first copy wins).
+@Suite("Mangled captures give the same events")
+struct MangledCaptureTests {
+    enum Mangling: String, CaseIterable, Sendable {
+        case duplicated, split, overlapping, reordered
+    }
+
+    static let cases: [(String, Mangling)] = Corpus.files.flatMap { file in Mangling.allCases.map { (file, $0) } }
+
+    @Test(arguments: cases)
+    func sameEvents(file: String, mangling: Mangling) throws {
+        let segments = try StreamCollector.segments(of: Corpus.path(file))
+        let original = Self.eventsBySession(segments, exact: mangling != .reordered)
+        let contradictory = original.values.joined().contains { $0.contains("tcp-overlap-conflict") }
+        if contradictory && mangling != .duplicated { return }
+        let totalBytes = segments.reduce(0) { $0 + $1.payload.readableBytes }
+        let mangled: [TCPSegment]
+        switch mangling {
+        case .duplicated: mangled = segments.flatMap { $0.payload.readableBytes > 0 ? [$0, $0] : [$0] }
+        case .split: mangled = segments.flatMap { Self.split($0, size: totalBytes > 200_000 ? 7 : 1) }
+        case .overlapping: mangled = segments.flatMap(Self.overlappingHalves)
+        case .reordered: mangled = Self.reorderRuns(segments)
+        }
+        if mangling != .reordered, segments.contains(where: { $0.payload.readableBytes >= 8 }) {
+            #expect(mangled.count > segments.count, "the mangling changed nothing")
+        }
+        let replayed = Self.eventsBySession(mangled, exact: mangling != .reordered)
+        #expect(replayed.keys.sorted() == original.keys.sorted())
+        for (session, events) in original {
+            #expect(replayed[session] == events, "\(session) differs after \(mangling.rawValue)")
+        }
+    }
+
+    static func eventsBySession(_ segments: [TCPSegment], exact: Bool) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for event in Conversation.replay(segments) {
+            result[event.session, default: []].append(exact ? event.jsonLine : event.jsonLineWithoutTime)
+        }
+        return result
+    }
+
+    /// Payload in pieces of `size` bytes (SYN and FIN stay on the first and last piece).
+    static func split(_ segment: TCPSegment, size: Int) -> [TCPSegment] {
+        guard segment.payload.readableBytes > size, segment.missingPayloadBytes == 0, !segment.flags.contains(.syn) else { return [segment] }
+        var pieces: [TCPSegment] = []
+        var offset = 0
+        let total = segment.payload.readableBytes
+        while offset < total {
+            var piece = segment
+            let length = min(size, total - offset)
+            piece.payload = segment.payload.getSlice(at: segment.payload.readerIndex + offset, length: length)!
+            piece.sequence = segment.sequence &+ UInt32(offset)
+            if offset + length < total { piece.flags.remove(.fin) }
+            pieces.append(piece)
+            offset += length
+        }
+        return pieces
+    }
+
+    /// Two pieces covering the first two thirds and the last two thirds: the middle third twice.
+    static func overlappingHalves(_ segment: TCPSegment) -> [TCPSegment] {
+        let total = segment.payload.readableBytes
+        guard total >= 3, segment.missingPayloadBytes == 0, !segment.flags.contains(.syn) else { return [segment] }
+        var first = segment
+        first.payload = segment.payload.getSlice(at: segment.payload.readerIndex, length: total * 2 / 3)!
+        first.flags.remove(.fin)
+        var second = segment
+        let start = total / 3
+        second.payload = segment.payload.getSlice(at: segment.payload.readerIndex + start, length: total - start)!
+        second.sequence = segment.sequence &+ UInt32(start)
+        return [first, second]
+    }
+
+    /// Reverses every run of consecutive data segments one direction of a connection sent (other
+    /// connections' packets may sit in between). The first segment of each direction stays first
+    /// (it defines where a capture without handshake starts), and SYN/FIN/RST segments stay put.
+    static func reorderRuns(_ segments: [TCPSegment]) -> [TCPSegment] {
+        struct Key: Hashable {
+            var source: TCPEndpoint
+            var destination: TCPEndpoint
+        }
+        var result = segments
+        var seenDirection: Set<Key> = []
+        var runs: [Key: [Int]] = [:]
+        var lastSender: [Set<TCPEndpoint>: TCPEndpoint] = [:]
+        func flush(_ key: Key) {
+            guard let run = runs[key], run.count > 1 else {
+                runs[key] = nil
+                return
+            }
+            for (slot, original) in zip(run, run.reversed()) { result[slot] = segments[original] }
+            runs[key] = nil
+        }
+        for (index, segment) in segments.enumerated() {
+            let key = Key(source: segment.source, destination: segment.destination)
+            let pair: Set<TCPEndpoint> = [segment.source, segment.destination]
+            if let previous = lastSender[pair], previous != segment.source {
+                flush(Key(source: previous, destination: segment.source))
+            }
+            lastSender[pair] = segment.source
+            let movable = segment.payload.readableBytes > 0 && segment.flags.isDisjoint(with: [.syn, .fin, .rst]) && seenDirection.contains(key)
+            seenDirection.insert(key)
+            if movable {
+                runs[key, default: []].append(index)
+            } else {
+                flush(key)
+            }
+        }
+        for key in Array(runs.keys) { flush(key) }
+        return result
+    }
+}

@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "smtp-inspect", targets: ["smtp-inspect"]),
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "SMTPFilters", targets: ["SMTPFilters"]),
+        .library(name: "PcapCapture", targets: ["PcapCapture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

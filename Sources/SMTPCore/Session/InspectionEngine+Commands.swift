@@ -191,10 +191,14 @@ extension InspectionEngine {
                 let declared = SMTPGrammar.parseDecimal(size, maximum: Int.max), declared > maximum
             else { return false }
             anomaly(.messageTooLarge, "MAIL declares SIZE=\(declared), over max-message-size \(maximum)", &out)
-            return refuse(command, display: display, reply: SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"), rule: "limits.max-message-size", &out)
+            if refuse(command, display: display, reply: SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"), rule: "limits.max-message-size", &out) { return true }
+            forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-message-size", &out)
+            return true
         case .rcpt:
             guard let maximum = settings.maxRecipients, recipientsForwarded >= maximum else { return false }
-            return refuse(command, display: display, reply: SMTPReply(code: 452, "4.5.3 Error: too many recipients"), rule: "limits.max-recipients", &out)
+            if refuse(command, display: display, reply: SMTPReply(code: 452, "4.5.3 Error: too many recipients"), rule: "limits.max-recipients", &out) { return true }
+            forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-recipients", &out)
+            return true
         case .bdat:
             guard let maximum = settings.maxMessageSize, let chunk = BDATArgument(parsing: command.argument),
                 (message?.size ?? 0) + chunk.size > maximum

@@ -123,6 +123,11 @@ public struct InspectionEngine: Sendable {
         now = time
         guard !serverClosedForGood else { return }
         serverClosedForGood = true
+        if upstreamAborted {
+            // The proxy closed it to abort an oversized message: the client's session goes on to
+            // its end of data, which gets 552, and ends with the next command.
+            return
+        }
         if serverRelay || quitSent {
             setEndReason(quitSent ? "quit" : "server-closed")
         } else if case .closed = clientMode, pending.isEmpty {

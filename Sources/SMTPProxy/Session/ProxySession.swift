@@ -147,7 +147,11 @@ final class ProxySession {
     func mayRead(_ side: SessionChannelHandler.Side) -> Bool {
         switch side {
         case .client:
-            guard upstreamOpen, let upstream = upstreamHandler?.context else { return false }
+            guard upstreamOpen, let upstream = upstreamHandler?.context else {
+                // Upstream gone for good (the proxy aborted an oversized message): the engine
+                // still reads the client to its end of data, which gets 552.
+                return upstreamEverConnected && engine.wantsClientInput
+            }
             return upstream.channel.isWritable && engine.wantsClientInput
         case .upstream:
             guard clientOpen, let client = clientHandler.context else { return true }

@@ -238,6 +238,29 @@ import Testing
         #expect(h.takeToClient() == "221 2.0.0 Bye\r\n")
     }
 
+    @Test func abortedUpstreamClosingDoesNotCutTheClientShort() {
+        var h = EngineHarness(policy: TestPolicy(settings: PolicySettings(maxMessageSize: 10)))
+        h.server("220 ready\r\n")
+        h.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        h.server("250 ok\r\n250 ok\r\n354 go\r\n")
+        _ = h.takeToClient()
+        h.client("0123456789abcdef\r\n")
+        #expect(h.closeServer)
+        h.run(.serverClose)  // the upstream connection the proxy closed goes away
+        #expect(!h.closeClient)
+        h.client("more\r\n.\r\n")
+        #expect(h.takeToClient() == "552 5.3.4 Error: message size exceeds fixed limit\r\n")
+    }
+
+    @Test func dryRunLimitsAreWouldRejects() {
+        var h = EngineHarness(policy: TestPolicy(settings: PolicySettings(maxRecipients: 1, maxMessageSize: 100)), dryRun: true)
+        h.server("220 ready\r\n")
+        h.client("MAIL FROM:<a@b> SIZE=1000\r\nRCPT TO:<1@b>\r\nRCPT TO:<2@b>\r\n")
+        #expect(h.takeToServer() == "MAIL FROM:<a@b> SIZE=1000\r\nRCPT TO:<1@b>\r\nRCPT TO:<2@b>\r\n")
+        #expect(h.commandEvents.map(\.action) == ["would-reject", "forward", "would-reject"])
+        #expect(h.commandEvents.map(\.rule) == ["limits.max-message-size", nil, "limits.max-recipients"])
+    }
+
     @Test func declaredSizeOverLimitIsRefusedAndSizeAdvertisementLowered() {
         var h = EngineHarness(policy: TestPolicy(settings: PolicySettings(maxMessageSize: 1000)))
         h.server("220 ready\r\n")

@@ -19,7 +19,8 @@ final class RawSMTPClient {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            close(fd)
+            // No close(fd) here: deinit runs for a class whose init throws after full
+            // initialisation, and closes it; closing twice closed other threads' descriptors.
             throw Failure(description: "connect to \(port): errno \(errno)")
         }
     }

@@ -4,11 +4,13 @@ import SMTPCore
 import SMTPReplay
 import Testing
 
-/// Every file of the corpus replays without an error (but the one damaged on purpose) and without
-/// a crash, finds the SMTP sessions MANIFEST.md lists, and gives well-formed event streams.
+/// Every file of the corpus and of the repository's `captures/` replays without an error (but the
+/// one damaged on purpose) and without a crash, finds the SMTP sessions MANIFEST.md and
+/// captures/README.md list, and gives well-formed event streams.
 @Suite("Corpus replays")
 struct CorpusReplayTests {
-    /// MANIFEST.md's "SMTP streams" column where it is not 1.
+    /// MANIFEST.md's "SMTP streams" column where it is not 1, and captures/README.md's files with
+    /// several sessions.
     static let smtpSessions: [String: Int] = [
         "arkime__smtp-decrypted.pcap": 4,
         "chrissanders-packets__mail_sender_server_2.pcapng": 2,
@@ -17,9 +19,11 @@ struct CorpusReplayTests {
         "suricata-verify__smtp-errors__smtperr.pcap": 4,
         "zeek__smtp.pcap": 2,
         "zeek__smtp_smtp-bdat-cmd-invalid.pcapng": 3,
+        "captures/several-sessions.pcap": 4,
+        "captures/smtplib-auth.pcap": 2,
     ]
 
-    @Test("replays completely", arguments: Corpus.files)
+    @Test("replays completely", arguments: Corpus.allCaptures)
     func replays(file: String) throws {
         var events: [AuditEvent] = []
         let replay = CaptureReplay(path: Corpus.path(file))
@@ -37,7 +41,7 @@ struct CorpusReplayTests {
         for event in events { sessions[event.session, default: []].append(event) }
         #expect(sessions.count == Self.smtpSessions[file, default: 1])
         for (id, list) in sessions {
-            #expect(id.hasPrefix(file + "#"))
+            #expect(id.hasPrefix(Corpus.sessionPrefix(file) + "#"))
             #expect(list.first?.name == "session-start", "\(id)")
             #expect(list.last?.name == "session-end", "\(id)")
             #expect(list.filter { $0.name == "session-start" || $0.name == "session-end" }.count == 2, "\(id)")

@@ -4,7 +4,8 @@ import SMTPCore
 import SMTPReplay
 import Testing
 
-/// The engine's events do not depend on how TCP carried the bytes: every corpus capture, with
+/// The engine's events do not depend on how TCP carried the bytes: every corpus capture (and every
+/// capture in the repository's `captures/`), with
 /// its segments duplicated, split (down to 1-byte segments), cut into overlapping pieces or
 /// reordered, gives the same events as the original.
 ///
@@ -18,7 +19,7 @@ struct MangledCaptureTests {
         case duplicated, split, overlapping, reordered
     }
 
-    static let cases: [(String, Mangling)] = Corpus.files.flatMap { file in Mangling.allCases.map { (file, $0) } }
+    static let cases: [(String, Mangling)] = Corpus.allCaptures.flatMap { file in Mangling.allCases.map { (file, $0) } }
 
     @Test(arguments: cases)
     func sameEvents(file: String, mangling: Mangling) throws {

@@ -4,7 +4,8 @@ import SMTPCore
 import SMTPReplay
 import Testing
 
-/// Our reassembly of every SMTP session in the corpus against tshark's (`follow,tcp,raw,N`).
+/// Our reassembly of every SMTP session in the corpus and in the repository's `captures/` against
+/// tshark's (`follow,tcp,raw,N`).
 ///
 /// Agreement per file = bytes of the common prefix of both readings, summed over both
 /// directions of every SMTP session, divided by the longer reading of each direction; the test
@@ -35,7 +36,7 @@ struct TsharkAgreementTests {
     /// Files where our bytes differ from tshark's on purpose, and why.
     static let knownDifferences: [String: String] = [:]
 
-    @Test("SMTP sessions: same bytes as tshark", arguments: Corpus.files)
+    @Test("SMTP sessions: same bytes as tshark", arguments: Corpus.allCaptures)
     func sameBytesAsTshark(file: String) throws {
         let path = Corpus.path(file)
         let sessions = try Self.smtpConnectionIDs(path)

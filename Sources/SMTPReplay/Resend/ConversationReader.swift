@@ -1,0 +1,71 @@
+import PcapCapture
+
+/// Reads a capture file and hands over each SMTP session as a `CapturedConversation`, as soon as
+/// it is complete (so a resend can run while the rest of the file is read).
+///
+///     let reader = ConversationReader(path: "captures/several-sessions.pcap")
+///     let summary = try reader.run { conversation in print(conversation.session, conversation.steps.count) }
+///
+/// Session ids are `<file name>#<n>` as in `CaptureReplay`. A damaged file throws `ReplayError`
+/// after handing over the sessions read before the damage.
+public struct ConversationReader: Sendable {
+    public let path: String
+    public var reassemblyBufferLimit = 4 << 20
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    @discardableResult
+    public func run(each: (CapturedConversation) -> Void) throws(ReplayError) -> ReplaySummary {
+        let replay = CaptureReplay(path: path)
+        let reader: PcapReader
+        do {
+            reader = try PcapReader.open(path: path)
+        } catch {
+            throw ReplayError(error)
+        }
+        var summary = ReplaySummary(path: path)
+        summary.linkType = reader.linkType
+        var extractor = ConversationExtractor(
+            source: replay.sourceName, sessionPrefix: replay.sessionPrefix, reassemblyBufferLimit: reassemblyBufferLimit)
+        var done: [CapturedConversation] = []
+        var failure: PcapError?
+        while true {
+            let packet: CapturedPacket?
+            do {
+                packet = try reader.next()
+            } catch {
+                failure = error
+                break
+            }
+            guard let packet else { break }
+            summary.packets += 1
+            switch PacketDecoder.decode(packet) {
+            case .segment(let segment):
+                summary.tcpSegments += 1
+                extractor.process(segment, into: &done)
+            case .ignored(let reason):
+                summary.ignoredPackets[reason, default: 0] += 1
+            }
+            if !done.isEmpty {
+                summary.smtpSessions += done.count
+                done.forEach(each)
+                done.removeAll(keepingCapacity: true)
+            }
+        }
+        extractor.finish(into: &done)
+        summary.smtpSessions += done.count
+        done.forEach(each)
+        summary.reassembly = extractor.reassemblyStatistics
+        if let failure { throw ReplayError(failure, summary: summary) }
+        return summary
+    }
+
+    /// Every conversation of the file at once (tests, small files).
+    public func conversations() throws(ReplayError) -> [CapturedConversation] {
+        var all: [CapturedConversation] = []
+        try run { all.append($0) }
+        return all
+    }
+}

@@ -277,10 +277,14 @@ public struct InspectionEngine: Sendable {
         recipientsForwarded = 0
     }
 
+    /// Adds new bytes behind the unread ones. The unread part is at most one partial line or
+    /// reply; moving it to the front first keeps the buffer from growing with the whole stream
+    /// (ByteBuffer never reclaims the bytes before its reader index by itself).
     func append(_ bytes: ByteBuffer, to input: inout ByteBuffer) {
         if input.readableBytes == 0 {
             input = bytes
         } else {
+            if input.readerIndex > 0 { input.discardReadBytes() }
             var bytes = bytes
             input.writeBuffer(&bytes)
         }

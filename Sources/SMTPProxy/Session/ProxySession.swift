@@ -31,6 +31,7 @@ final class ProxySession {
 
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
 
     init(context: ProxyContext, clientHandler: SessionChannelHandler, channel: any Channel) {
         self.context = context
@@ -138,8 +139,11 @@ final class ProxySession {
 
     func writabilityChanged(of side: SessionChannelHandler.Side) {
         switch side {
-        case .client: upstreamHandler?.resumeReadingIfAllowed()
-        case .upstream: clientHandler.resumeReadingIfAllowed()
+        case .client:
+            upstreamHandler?.resumeReadingIfAllowed()
+            clientHandler.resumeReadingIfAllowed()
+        case .upstream:
+            clientHandler.resumeReadingIfAllowed()
         }
     }
 
@@ -152,7 +156,10 @@ final class ProxySession {
                 // still reads the client to its end of data, which gets 552.
                 return upstreamEverConnected && engine.wantsClientInput
             }
-            return upstream.channel.isWritable && engine.wantsClientInput
+            // The client's own leg must take writes too: replies the proxy makes itself go there,
+            // and a client that pipelines without reading must not fill memory with them.
+            let clientWritable = clientHandler.context?.channel.isWritable ?? false
+            return upstream.channel.isWritable && clientWritable && engine.wantsClientInput
         case .upstream:
             guard clientOpen, let client = clientHandler.context else { return true }
             return client.channel.isWritable
@@ -277,15 +284,19 @@ final class ProxySession {
         }
         let wanted = NIODeadline.now() + .seconds(seconds)
         deadline = wanted
-        if timer == nil {
-            timer = eventLoop.assumeIsolated().scheduleTask(deadline: wanted) { [self] in timerFired() }
-        }
+        // One timer per session: a later deadline just moves `deadline` (the timer re-arms when
+        // it fires), an earlier one replaces the timer.
+        if let timerDeadline, timer != nil, timerDeadline <= wanted { return }
+        timer?.cancel()
+        timerDeadline = wanted
+        timer = eventLoop.assumeIsolated().scheduleTask(deadline: wanted) { [self] in timerFired() }
     }
 
     private func timerFired() {
         timer = nil
         guard !finished, let deadline else { return }
         if deadline > .now() {
+            timerDeadline = deadline
             timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timerFired() }
             return
         }

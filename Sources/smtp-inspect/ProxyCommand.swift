@@ -103,12 +103,8 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         let server = ProxyServer(
             configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording)
-        do {
-            try await server.start()
-        } catch {
-            FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        // The server binds inside the group, after the group has taken over SIGTERM and SIGINT:
+        // a signal that arrives as soon as the port is open stops it gracefully.
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: server)],
@@ -122,7 +118,12 @@ struct ProxyCommand: AsyncParsableCommand {
                     policies.reload(logger: logger)
                 }
             }
-            try await group.run()
+            do {
+                try await group.run()
+            } catch let error as ProxyError {
+                FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
             tasks.cancelAll()
         }
         auditLog.close()

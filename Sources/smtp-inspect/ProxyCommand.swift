@@ -112,9 +112,11 @@ struct ProxyCommand: AsyncParsableCommand {
                 logger: logger
             )
         )
+        // Trap SIGHUP before anything listens, so an early one reloads instead of terminating.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
-                for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                for await _ in hangups {
                     policies.reload(logger: logger)
                 }
             }

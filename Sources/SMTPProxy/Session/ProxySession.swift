@@ -263,6 +263,12 @@ final class ProxySession {
         guard !finished, !clientOpen, !upstreamOpen, !upstreamConnecting else { return }
         finished = true
         timer?.cancel()
+        // Free the connection slot before logging the end, so a client that reads the log and
+        // reconnects is never refused for a slot that is already free.
+        if limiterHeld {
+            context.limiter.release()
+            limiterHeld = false
+        }
         engine.finish(at: .now(), into: &effects)
         context.auditLog.write(effects.events)
         if recorder != nil {
@@ -270,7 +276,6 @@ final class ProxySession {
             recorder?.close(at: .now())
         }
         effects.removeAll()
-        if limiterHeld { context.limiter.release() }
         context.sessions.closed()
         upstreamHandler = nil
     }

@@ -1,28 +1,29 @@
 /// Writes JSON objects field by field into a String, escaping per RFC 8259. No Foundation.
-struct JSONLineWriter {
+/// The audit log and the other JSON-lines outputs (replay's resend report) share it.
+public struct JSONLineWriter: Sendable {
     private(set) var text = "{"
     private var first = true
 
-    init() {
+    public init() {
         text.reserveCapacity(160)
     }
 
-    mutating func field(_ key: String, _ value: String?) {
+    public mutating func field(_ key: String, _ value: String?) {
         writeKey(key)
         if let value { Self.appendQuoted(value, to: &text) } else { text += "null" }
     }
 
-    mutating func field(_ key: String, _ value: Int?) {
+    public mutating func field(_ key: String, _ value: Int?) {
         writeKey(key)
         text += value.map(String.init) ?? "null"
     }
 
-    mutating func field(_ key: String, _ value: Bool) {
+    public mutating func field(_ key: String, _ value: Bool) {
         writeKey(key)
         text += value ? "true" : "false"
     }
 
-    mutating func field(_ key: String, _ values: [String]) {
+    public mutating func field(_ key: String, _ values: [String]) {
         writeKey(key)
         text += "["
         for (index, value) in values.enumerated() {
@@ -33,12 +34,12 @@ struct JSONLineWriter {
     }
 
     /// A field whose value is already JSON.
-    mutating func rawField(_ key: String, _ json: String) {
+    public mutating func rawField(_ key: String, _ json: String) {
         writeKey(key)
         text += json
     }
 
-    mutating func finish() -> String {
+    public mutating func finish() -> String {
         text += "}"
         return text
     }

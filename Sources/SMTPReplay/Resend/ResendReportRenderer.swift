@@ -131,8 +131,8 @@ public struct ResendReportRenderer: Sendable {
         return lines
     }
 
-    private func header(_ result: ResendResult, _ event: String, at time: SMTPTimestamp) -> JSONObject {
-        var object = JSONObject()
+    private func header(_ result: ResendResult, _ event: String, at time: SMTPTimestamp) -> JSONLineWriter {
+        var object = JSONLineWriter()
         object.field("ts", time.rfc3339)
         object.field("session", result.session)
         object.field("event", event)

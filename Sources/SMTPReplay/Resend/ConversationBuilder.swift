@@ -31,12 +31,7 @@ struct ConversationBuilder {
     private(set) var phase = Phase.detecting
 
     // Detection (the same limits as `SessionTracker`).
-    private var held: [ReassemblyEvent] = []
-    private var initiatorPrefix = ByteBuffer()
-    private var responderPrefix = ByteBuffer()
-    private var initiatorEnded = false
-    private var responderEnded = false
-    private var heldBytes = 0
+    private var window = DetectionWindow()
 
     // Collection.
     private var roles = SMTPSessionDetector.Roles(serverDirection: .fromResponder)
@@ -73,45 +68,17 @@ struct ConversationBuilder {
     // MARK: - Detection
 
     private mutating func detect(_ event: ReassemblyEvent) -> Outcome {
-        var final = false
-        switch event.kind {
-        case .opened:
-            return .keep
-        case .data(let direction, var bytes):
-            heldBytes += bytes.readableBytes
-            let room = SessionTracker.detectionLimit - (direction == .fromInitiator ? initiatorPrefix : responderPrefix).readableBytes
-            if room > 0 {
-                var part = bytes.readSlice(length: min(room, bytes.readableBytes))!
-                if direction == .fromInitiator { initiatorPrefix.writeBuffer(&part) } else { responderPrefix.writeBuffer(&part) }
-            }
-            if heldBytes > SessionTracker.holdLimit { final = true }
-        case .gap(let direction, _), .closed(let direction, _):
-            if direction == .fromInitiator { initiatorEnded = true } else { responderEnded = true }
-        case .overlapConflict:
-            break
-        case .finished:
-            final = true
-        }
-        held.append(event)
-        let verdict = initiatorPrefix.withUnsafeReadableBytes { initiator in
-            responderPrefix.withUnsafeReadableBytes { responder in
-                SMTPSessionDetector.detect(
-                    initiator: .init(bytes: initiator, ended: final || initiatorEnded),
-                    responder: .init(bytes: responder, ended: final || responderEnded))
-            }
-        }
+        guard let verdict = window.observe(event) else { return .keep }
         switch verdict {
         case .needMore:
             return .keep
         case .notSMTP:
             phase = .done
-            held = []
+            _ = window.release()
             return .release(nil)
         case .smtp(let roles):
             begin(roles)
-            let events = held
-            held = []
-            for event in events {
+            for event in window.release() {
                 if case .release(let conversation) = collect(event) { return .release(conversation) }
             }
             return .keep
@@ -121,8 +88,6 @@ struct ConversationBuilder {
     private mutating func begin(_ roles: SMTPSessionDetector.Roles) {
         self.roles = roles
         phase = .collecting
-        initiatorPrefix = ByteBuffer()
-        responderPrefix = ByteBuffer()
         clientSkip = roles.clientPrefix
         serverSkip = roles.serverPrefix
         let client = info.sender(of: roles.serverDirection.reversed)

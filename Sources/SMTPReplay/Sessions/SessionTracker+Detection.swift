@@ -5,39 +5,13 @@ import struct NIOCore.ByteBuffer
 /// Until the first bytes say whether the connection carries SMTP, its events are held.
 extension SessionTracker {
     mutating func detect(_ event: ReassemblyEvent, into output: inout [AuditEvent]) -> Outcome {
-        var final = false
-        switch event.kind {
-        case .opened:
-            return .keep
-        case .data(let direction, var bytes):
-            heldBytes += bytes.readableBytes
-            let room = Self.detectionLimit - (direction == .fromInitiator ? initiatorPrefix : responderPrefix).readableBytes
-            if room > 0 {
-                var part = bytes.readSlice(length: min(room, bytes.readableBytes))!
-                if direction == .fromInitiator { initiatorPrefix.writeBuffer(&part) } else { responderPrefix.writeBuffer(&part) }
-            }
-            if heldBytes > Self.holdLimit { final = true }
-        case .gap(let direction, _), .closed(let direction, _):
-            if direction == .fromInitiator { initiatorEnded = true } else { responderEnded = true }
-        case .overlapConflict:
-            break
-        case .finished:
-            final = true
-        }
-        held.append(event)
-        let verdict = initiatorPrefix.withUnsafeReadableBytes { initiator in
-            responderPrefix.withUnsafeReadableBytes { responder in
-                SMTPSessionDetector.detect(
-                    initiator: .init(bytes: initiator, ended: final || initiatorEnded),
-                    responder: .init(bytes: responder, ended: final || responderEnded))
-            }
-        }
+        guard let verdict = window.observe(event) else { return .keep }
         switch verdict {
         case .needMore:
             return .keep
         case .notSMTP:
             phase = .done
-            held = []
+            _ = window.release()
             return .release
         case .smtp(let roles):
             return beginInspection(roles, into: &output)
@@ -48,8 +22,6 @@ extension SessionTracker {
         self.roles = roles
         isSMTP = true
         phase = .inspecting
-        initiatorPrefix = ByteBuffer()
-        responderPrefix = ByteBuffer()
         clientSkip = roles.clientPrefix
         serverSkip = roles.serverPrefix
         let client = info.sender(of: roles.serverDirection.reversed)
@@ -74,9 +46,7 @@ extension SessionTracker {
                         detail: "SMTP inside \(tunnel); \(roles.clientPrefix) client and \(roles.serverPrefix) server octets of tunnel set-up skipped")))
         }
         collect(into: &output)
-        let events = held
-        held = []
-        for event in events where feed(event, into: &output) == .release {
+        for event in window.release() where feed(event, into: &output) == .release {
             return .release
         }
         return .keep

@@ -34,14 +34,7 @@ struct SessionTracker {
     var isSMTP = false
 
     // Detection
-    var held: [ReassemblyEvent] = []
-    var initiatorPrefix = ByteBuffer()
-    var responderPrefix = ByteBuffer()
-    var initiatorEnded = false
-    var responderEnded = false
-    static let detectionLimit = 16 * 1024
-    static let holdLimit = 256 * 1024
-    var heldBytes = 0
+    var window = DetectionWindow()
 
     // Inspection
     var engine: InspectionEngine?

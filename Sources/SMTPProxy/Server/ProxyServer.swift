@@ -53,7 +53,9 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SessionChannelHandler { handler, handlerContext in
-                            ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel)
+                            ProxySession(
+                                context: context, clientHandler: handler, channel: handlerContext.channel,
+                                origin: SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream))
                         }
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }

@@ -33,13 +33,15 @@ final class ProxySession {
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
 
-    init(context: ProxyContext, clientHandler: SessionChannelHandler, channel: any Channel) {
+    private let origin: SessionOrigin
+
+    init(context: ProxyContext, clientHandler: SessionChannelHandler, channel: any Channel, origin: SessionOrigin) {
         self.context = context
         self.clientHandler = clientHandler
+        self.origin = origin
         eventLoop = channel.eventLoop
         let id = context.sessionIDs.next()
-        let client = Self.endpoint(channel.remoteAddress)
-        let upstream = context.configuration.upstream
+        let client = Self.endpoint(origin.client)
         logger = context.logger
         logger[metadataKey: "session"] = "\(id)"
         logger[metadataKey: "client"] = "\(client)"
@@ -47,7 +49,7 @@ final class ProxySession {
             configuration: InspectionConfiguration(
                 sessionID: id,
                 client: client,
-                server: Endpoint(host: upstream.host, port: upstream.port),
+                server: Self.endpoint(origin.upstream),
                 source: "live",
                 dryRun: context.configuration.dryRun,
                 tlsMode: context.configuration.tlsMode,
@@ -181,12 +183,12 @@ final class ProxySession {
     // MARK: - Upstream
 
     private func connectUpstream() {
-        let upstream = context.configuration.upstream
+        let upstream = origin.upstream
         upstreamConnecting = true
         let handler = SessionChannelHandler(session: self)
         upstreamHandler = handler
         let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
-        ClientBootstrap(group: eventLoop)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: ProxyServer.waterMark)
@@ -196,7 +198,12 @@ final class ProxySession {
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)
                 }
             }
-            .connect(host: upstream.host, port: upstream.port)
+        let connected: EventLoopFuture<any Channel>
+        switch upstream {
+        case .configured(let hostAndPort): connected = bootstrap.connect(host: hostAndPort.host, port: hostAndPort.port)
+        case .address(let address): connected = bootstrap.connect(to: address)
+        }
+        connected
             .assumeIsolated()
             .whenComplete { [self] result in
                 switch result {
@@ -308,6 +315,13 @@ final class ProxySession {
         logger.info("timeout waiting for \(engine.waitingFor)")
         engine.timedOut(at: .now(), into: &effects)
         apply()
+    }
+
+    static func endpoint(_ target: UpstreamTarget) -> Endpoint {
+        switch target {
+        case .configured(let hostAndPort): Endpoint(host: hostAndPort.host, port: hostAndPort.port)
+        case .address(let address): endpoint(address)
+        }
     }
 
     static func endpoint(_ address: SocketAddress?) -> Endpoint {

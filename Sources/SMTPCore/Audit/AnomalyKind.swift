@@ -29,4 +29,6 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// Replay: SOCKS or HTTP CONNECT set-up bytes skipped before the SMTP session.
     public static let tunnel = AnomalyKind(rawValue: "tunnel")
     public static let upstreamUnavailable = AnomalyKind(rawValue: "upstream-unavailable")
+    /// `--tls terminate`: a TLS handshake with the client or the upstream failed.
+    public static let tlsHandshakeFailed = AnomalyKind(rawValue: "tls-handshake-failed")
 }

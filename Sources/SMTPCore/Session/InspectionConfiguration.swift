@@ -11,6 +11,11 @@ public struct InspectionConfiguration: Sendable {
     public var tlsMode: TLSMode
     /// Fill `InspectionEffects.clientTranscript` (for `--record`).
     public var recordsClientTranscript: Bool
+    /// The client leg is encrypted from its first byte (an implicit-TLS listener, `--listen-tls`).
+    public var clientTLSAtStart = false
+    /// `--tls terminate --upstream-insecure`: the upstream's certificate is not verified, and
+    /// `session-end` says so.
+    public var upstreamUnverified = false
 
     public init(
         sessionID: String,

@@ -24,11 +24,18 @@ public struct InspectionEffects: Sendable {
     public var closeServer = false
     /// Shut down the upstream's write side (the client half-closed after its last command).
     public var shutdownServerOutput = false
+    /// `--tls terminate`: once `toClient` is written (in clear), start TLS as the server on the
+    /// client leg; everything the client sends from then on is decrypted before the engine sees it.
+    public var startClientTLS = false
+    /// `--tls terminate`: start TLS as the client on the upstream leg before writing `toServer`
+    /// (the batch that asks for it carries no bytes for the upstream that must go in clear).
+    public var startServerTLS = false
 
     public init() {}
 
     public var isEmpty: Bool {
         toServer.isEmpty && toClient.isEmpty && events.isEmpty && clientTranscript.isEmpty && !closeClient && !closeServer && !shutdownServerOutput
+            && !startClientTLS && !startServerTLS
     }
 
     public mutating func removeAll() {
@@ -39,5 +46,7 @@ public struct InspectionEffects: Sendable {
         closeClient = false
         closeServer = false
         shutdownServerOutput = false
+        startClientTLS = false
+        startServerTLS = false
     }
 }

@@ -124,6 +124,8 @@ extension InspectionEngine {
             return
         }
 
+        if configuration.tlsMode == .terminate, handleCommandUnderTermination(command, display: display, &out) { return }
+
         var canonical = command
         canonical.argument = command.canonicalArgument
         let decision = policy.decide(canonical, client: configuration.client)

@@ -63,9 +63,13 @@ extension InspectionEngine {
                     policy.keywordLogRules(forKeyword: $0.name, client: configuration.client)
                 }
                 envelope = nil
+                awaitingHello = false
             }
         case .helo:
-            if reply.code == 250 { envelope = nil }
+            if reply.code == 250 {
+                envelope = nil
+                awaitingHello = false
+            }
         case .mail(let path):
             if positive { envelope = Envelope(mailFrom: path) }
         case .rcpt(let path):
@@ -89,7 +93,13 @@ extension InspectionEngine {
         case .auth:
             if reply.code == 334 { clientMode = .authResponse }
         case .startTLS:
-            if reply.code == 220 { beginPassthrough(&out) }
+            if reply.code == 220 {
+                if configuration.tlsMode == .terminate {
+                    beginTermination(upstream: true, &out)
+                } else {
+                    beginPassthrough(&out)
+                }
+            }
         case .quit:
             setEndReason("quit")
             out.closeClient = true
@@ -103,7 +113,7 @@ extension InspectionEngine {
             }
         }
         emitReply(shown, for: head.verb, stripped: stripped, extraRules: keywordRules, &out)
-        if serverRelay, serverInput.readableBytes > 0, case .startTLS = head.effect {
+        if reply.code == 220, serverInput.readableBytes > 0, case .startTLS = head.effect {
             anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
             serverInput = Self.emptyBuffer
         }
@@ -126,20 +136,15 @@ extension InspectionEngine {
     }
 
     /// STARTTLS accepted in passthrough mode: from here on both directions are relayed blind.
-    /// Plain text the client pipelined after STARTTLS would otherwise run inside the TLS session
-    /// (CVE-2011-0411): it is discarded.
     private mutating func beginPassthrough(_ out: inout InspectionEffects) {
-        if clientInput.readableBytes > 0 {
-            anomaly(.pipelinedAfterStartTLS, "client sent \(clientInput.readableBytes) octets after STARTTLS; discarded", &out)
-            discardClientInput(&out)
-        }
+        discardPipelinedAfterSTARTTLS(&out)
         clientMode = .relay
         serverRelay = true
         tlsState = "passthrough"
     }
 
     /// Removes stripped keywords and lowers SIZE to `max-message-size`; re-frames the reply.
-    private func rewriteEHLO(_ reply: SMTPReply) -> (SMTPReply, [ReplyRecord.StrippedKeyword]) {
+    private mutating func rewriteEHLO(_ reply: SMTPReply) -> (SMTPReply, [ReplyRecord.StrippedKeyword]) {
         var model = EHLOReply(reply)
         var stripped: [ReplyRecord.StrippedKeyword] = []
         var changed = false
@@ -157,6 +162,7 @@ extension InspectionEngine {
             return !configuration.dryRun
         }
         changed = !stripped.isEmpty && !configuration.dryRun
+        if configuration.tlsMode == .terminate, adjustSTARTTLSOffer(&model) { changed = true }
         if let maximum = settings.maxMessageSize, !configuration.dryRun,
             let index = model.keywords.firstIndex(where: { $0.name == "SIZE" })
         {

@@ -45,6 +45,12 @@ public struct InspectionEngine: Sendable {
     var finished = false
     var endReason: String?
     var tlsState = "none"
+    /// `--tls terminate`: which legs are encrypted, whether the upstream's last EHLO offered
+    /// STARTTLS, and whether a client-only upgrade waits for a new EHLO.
+    var clientTLS = false
+    var serverTLS = false
+    var upstreamOffersSTARTTLS = false
+    var awaitingHello = false
 
     var bytesFromClient = 0
     var bytesFromServer = 0
@@ -63,6 +69,10 @@ public struct InspectionEngine: Sendable {
             settings.bareNewline = .normalize
         }
         self.settings = settings
+        if configuration.clientTLSAtStart {
+            clientTLS = true
+            tlsState = "implicit-upstream-clear"
+        }
     }
 
     // MARK: - Driver inputs
@@ -192,7 +202,7 @@ public struct InspectionEngine: Sendable {
                     bytesFromServer: bytesFromServer,
                     commands: commandCount,
                     messages: messageCount,
-                    tls: tlsState
+                    tls: configuration.upstreamUnverified && serverTLS ? tlsState + "-unverified" : tlsState
                 )
             ),
             &out
@@ -319,8 +329,12 @@ public struct InspectionEngine: Sendable {
         while let head = pending.first, let reply = head.localReply {
             pending.removeFirst()
             sendLocal(reply, for: head.verb, &out)
-            if case .endOfMessage(let progress) = head.effect {
-                recordMessage(progress, result: reply.code, &out)
+            switch head.effect {
+            case .endOfMessage(let progress): recordMessage(progress, result: reply.code, &out)
+            case .startTLS:
+                modeDecisionsPending -= 1
+                beginTermination(upstream: false, &out)
+            default: break
             }
             if head.closeAfterReply {
                 pending.removeAll()

@@ -22,22 +22,27 @@ struct EngineHarness {
     var closeServer = false
     var shutdownServerOutput = false
     var transcript: [UInt8] = []
+    /// How many times the engine asked to start TLS on each leg (`--tls terminate`).
+    var clientTLSStarts = 0
+    var serverTLSStarts = 0
     private var effects = InspectionEffects()
     private let time = SMTPTimestamp(seconds: 1_764_403_200)
 
-    init(policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false) {
-        engine = InspectionEngine(
-            configuration: InspectionConfiguration(
-                sessionID: "t1",
-                client: Endpoint(host: "192.0.2.10", port: 40000),
-                server: Endpoint(host: "198.51.100.25", port: 25),
-                source: "test",
-                dryRun: dryRun,
-                tlsMode: tlsMode,
-                recordsClientTranscript: recording
-            ),
-            policy: policy
+    init(
+        policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
+        clientTLSAtStart: Bool = false
+    ) {
+        var configuration = InspectionConfiguration(
+            sessionID: "t1",
+            client: Endpoint(host: "192.0.2.10", port: 40000),
+            server: Endpoint(host: "198.51.100.25", port: 25),
+            source: "test",
+            dryRun: dryRun,
+            tlsMode: tlsMode,
+            recordsClientTranscript: recording
         )
+        configuration.clientTLSAtStart = clientTLSAtStart
+        engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()
     }
@@ -108,6 +113,12 @@ struct EngineHarness {
         closeClient = closeClient || effects.closeClient
         closeServer = closeServer || effects.closeServer
         shutdownServerOutput = shutdownServerOutput || effects.shutdownServerOutput
+        if effects.startClientTLS { clientTLSStarts += 1 }
+        if effects.startServerTLS {
+            // The batch that upgrades the upstream leg must carry nothing that has to go in clear.
+            precondition(effects.toServer.isEmpty, "bytes for the upstream in the batch that starts its TLS")
+            serverTLSStarts += 1
+        }
         effects.removeAll()
     }
 }

@@ -42,8 +42,33 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Record every session's client leg (AUTH secrets redacted) as a pcap file.", valueName: "file.pcap"))
     var record: String?
 
-    @Option(help: ArgumentHelp("STARTTLS handling: passthrough (relay TLS blind) or strip (remove STARTTLS, keep inspecting).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "STARTTLS handling: passthrough (relay TLS blind, uninspected), strip (remove STARTTLS, keep inspecting in clear) "
+                + "or terminate (the proxy does TLS with both sides and inspects the clear text; needs --tls-cert/--tls-key).",
+            valueName: "mode"))
     var tls: String = "passthrough"
+
+    @Option(help: ArgumentHelp("PEM certificate chain the proxy presents to clients (leaf first).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file"))
+    var tlsKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also accept implicit-TLS clients here (port 465 style) with --tls-cert/--tls-key; the upstream leg is clear text.",
+            valueName: "host:port"))
+    var listenTLS: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --tls terminate: PEM file of the CAs the upstream's certificate must chain to (default: the system trust store).",
+            valueName: "file"))
+    var upstreamCA: String?
+
+    @Flag(help: "With --tls terminate: do not verify the upstream's certificate (each session-end says 'terminated-unverified').")
+    var upstreamInsecure = false
 
     @Option(help: ArgumentHelp("Clients served at once; more get 421 4.7.0.", valueName: "n"))
     var maxConnections: Int = 10_000
@@ -63,9 +88,19 @@ struct ProxyCommand: AsyncParsableCommand {
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
         guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
-        guard TLSMode(rawValue: tls) != nil else { throw ValidationError("--tls: expected passthrough or strip, got '\(tls)'") }
-        guard tls != "terminate" else {
-            throw ValidationError("--tls terminate needs --tls-cert/--tls-key, which this build does not have yet; use passthrough or strip")
+        guard let mode = TLSMode(rawValue: tls) else {
+            throw ValidationError("--tls: expected passthrough, strip or terminate, got '\(tls)'")
+        }
+        if let listenTLS, HostAndPort(parsing: listenTLS) == nil {
+            throw ValidationError("--listen-tls: expected host:port, got '\(listenTLS)'")
+        }
+        if (mode == .terminate || listenTLS != nil) && (tlsCert == nil || tlsKey == nil) {
+            throw ValidationError("--tls terminate and --listen-tls need --tls-cert and --tls-key")
+        }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if upstreamCA != nil && upstreamInsecure { throw ValidationError("--upstream-ca and --upstream-insecure exclude each other") }
+        if (upstreamCA != nil || upstreamInsecure) && mode != .terminate {
+            throw ValidationError("--upstream-ca and --upstream-insecure apply to --tls terminate only")
         }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
@@ -86,6 +121,9 @@ struct ProxyCommand: AsyncParsableCommand {
             filterPaths: filters,
             dryRun: dryRun,
             tlsMode: TLSMode(rawValue: tls)!,
+            tls: TLSSettings(
+                certificatePath: tlsCert, keyPath: tlsKey, implicitListen: listenTLS.flatMap(HostAndPort.init(parsing:)),
+                upstreamCAPath: upstreamCA, upstreamInsecure: upstreamInsecure),
             maxConnections: maxConnections,
             timeouts: ProxyTimeouts(idle: idleTimeout),
             threads: max(1, threads)
@@ -101,8 +139,17 @@ struct ProxyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let server = ProxyServer(
-            configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording)
+        let server: ProxyServer
+        do {
+            server = try ProxyServer(
+                configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording)
+        } catch {
+            FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if upstreamInsecure {
+            logger.warning("--upstream-insecure: the upstream's TLS certificate is not verified")
+        }
         // The server binds inside the group, after the group has taken over SIGTERM and SIGINT:
         // a signal that arrives as soon as the port is open stops it gracefully.
         let group = ServiceGroup(

@@ -84,7 +84,17 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --to: seconds to wait for the replies of each step (default 30).", valueName: "seconds"))
     var replyTimeout: Double = 30
 
+    @Option(
+        help: ArgumentHelp(
+            "How to read what follows a 220 to STARTTLS: passthrough (ciphertext, not inspected; the default), strip, or "
+                + "terminate (clear text, as 'proxy --tls terminate --record' records it).",
+            valueName: "mode"))
+    var tls: String = "passthrough"
+
     func validate() throws {
+        guard TLSMode(rawValue: tls) != nil else {
+            throw ValidationError("--tls: expected passthrough, strip or terminate, got '\(tls)'")
+        }
         guard let to else { return }
         guard let target = HostAndPort(parsing: to), target.port > 0, !target.host.isEmpty else {
             throw ValidationError("--to: expected host:port (an IPv6 address in brackets: [::1]:25), got '\(to)'")
@@ -115,7 +125,7 @@ struct ReplayCommand: ParsableCommand {
         let diagnostics = FileDescriptorWriter(descriptor: STDERR_FILENO, capacity: 0)
         let run = ReplayRun(
             files: files,
-            options: ReplayOptions(policy: policy),
+            options: ReplayOptions(policy: policy, tlsMode: TLSMode(rawValue: tls) ?? .passthrough),
             format: format ?? (output.isTerminal ? .table : .json),
             showProgress: diagnostics.isTerminal
         )

@@ -17,12 +17,18 @@ extension InspectionEngine {
         case upstream
     }
 
-    /// A TLS handshake the driver ran failed: logged as a `tls-handshake-failed` anomaly. The
-    /// driver then closes that leg and reports it as usual (`clientClosed` / `serverClosed`).
+    /// A TLS handshake the driver ran failed: logged as a `tls-handshake-failed` anomaly. When it
+    /// was the upstream's (an untrusted certificate, say) the client, whose own leg is encrypted by
+    /// now, gets `421 4.7.0` and both legs close; a client's failed handshake just ends the session.
     public mutating func tlsHandshakeFailed(_ leg: TLSLeg, reason: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         anomaly(.tlsHandshakeFailed, "\(leg.rawValue) leg: \(reason)", &out)
-        setEndReason("tls-failed")
+        switch leg {
+        case .client:
+            setEndReason("tls-failed")
+        case .upstream:
+            rejectAndClose(SMTPReply(code: 421, "4.7.0 Error: TLS with the upstream failed, closing"), reason: "tls-failed", &out)
+        }
     }
 
     /// Answers STARTTLS and the commands that must wait for a new EHLO in `--tls terminate`;

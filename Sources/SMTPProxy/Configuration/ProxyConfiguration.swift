@@ -9,6 +9,8 @@ public struct ProxyConfiguration: Sendable {
     public var filterPaths: [String]
     public var dryRun: Bool
     public var tlsMode: TLSMode
+    /// Certificates for `--tls terminate` and `--listen-tls`.
+    public var tls: TLSSettings
     /// Excess clients get `421 4.7.0` and are closed.
     public var maxConnections: Int
     public var timeouts: ProxyTimeouts
@@ -23,6 +25,7 @@ public struct ProxyConfiguration: Sendable {
         filterPaths: [String] = [],
         dryRun: Bool = false,
         tlsMode: TLSMode = .passthrough,
+        tls: TLSSettings = TLSSettings(),
         maxConnections: Int = 10_000,
         timeouts: ProxyTimeouts = ProxyTimeouts(),
         connectTimeout: Int64 = 30,
@@ -33,6 +36,7 @@ public struct ProxyConfiguration: Sendable {
         self.filterPaths = filterPaths
         self.dryRun = dryRun
         self.tlsMode = tlsMode
+        self.tls = tls
         self.maxConnections = maxConnections
         self.timeouts = timeouts
         self.connectTimeout = connectTimeout

@@ -11,4 +11,6 @@ struct ProxyContext: Sendable {
     let logger: Logger
     let sessions: SessionRegistry
     let recording: CaptureFile?
+    /// Loaded when the configuration needs TLS (`--tls terminate`, `--listen-tls`).
+    let tls: TLSContexts?
 }

@@ -14,13 +14,15 @@ public final class ProxyServer: Service, Sendable {
 
     private let context: ProxyContext
     private let group: MultiThreadedEventLoopGroup
-    private let serverChannel = NIOLockedValueBoxChannel()
+    private let listeners = ListenerChannels()
 
     /// - Parameter recording: the `--record` file, or nil.
+    /// - Throws: `ProxyError.invalidTLS` when the certificate, key or CA file cannot be used.
     public init(
         configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, logger: Logger,
         recording: CaptureFile? = nil
-    ) {
+    ) throws(ProxyError) {
+        let needsTLS = configuration.tlsMode == .terminate || configuration.tls.implicitListen != nil
         context = ProxyContext(
             configuration: configuration,
             policies: policies,
@@ -29,7 +31,8 @@ public final class ProxyServer: Service, Sendable {
             sessionIDs: SessionIDGenerator(),
             logger: logger,
             sessions: SessionRegistry(),
-            recording: recording
+            recording: recording,
+            tls: needsTLS ? try TLSContexts(configuration.tls) : nil
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
@@ -37,11 +40,25 @@ public final class ProxyServer: Service, Sendable {
     /// Open sessions right now.
     public var activeSessions: Int { context.sessions.count }
 
-    /// Binds the listener; returns the address it is bound to.
+    /// Binds the listeners (`--listen`, and `--listen-tls` if set); returns the address of the
+    /// first (port 0 picks a free port).
     @discardableResult
     public func start() async throws -> SocketAddress {
+        let address = try await bind(context.configuration.listen, implicitTLS: false)
+        if let implicit = context.configuration.tls.implicitListen {
+            try await bind(implicit, implicitTLS: true)
+        }
+        return address
+    }
+
+    /// Where the implicit-TLS listener is bound (nil without `--listen-tls`).
+    public var implicitTLSAddress: SocketAddress? {
+        listeners.all().dropFirst().first?.localAddress
+    }
+
+    @discardableResult
+    private func bind(_ listen: HostAndPort, implicitTLS: Bool) async throws -> SocketAddress {
         let context = self.context
-        let listen = context.configuration.listen
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -53,11 +70,15 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = SessionChannelHandler { handler, handlerContext in
-                            ProxySession(
-                                context: context, clientHandler: handler, channel: handlerContext.channel,
-                                origin: SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream))
+                            var origin = SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream)
+                            origin.implicitTLS = implicitTLS
+                            return ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
                         }
-                        try channel.pipeline.syncOperations.addHandler(handler)
+                        let pipeline = channel.pipeline.syncOperations
+                        if implicitTLS, let tls = context.tls {
+                            try pipeline.addHandler(tls.clientHandler())
+                        }
+                        try pipeline.addHandler(handler)
                     }
                 }
                 .bind(host: listen.host, port: listen.port)
@@ -65,25 +86,31 @@ public final class ProxyServer: Service, Sendable {
         } catch {
             throw ProxyError.cannotListen(address: "\(listen)", reason: "\(error)")
         }
-        serverChannel.set(channel)
+        listeners.add(channel)
         context.logger.notice(
             "listening",
-            metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)"])
-        return channel.localAddress!
+            metadata: [
+                "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)",
+                "tls": "\(implicitTLS ? "implicit" : context.configuration.tlsMode.rawValue)",
+            ])
+        guard let address = channel.localAddress else {
+            throw ProxyError.cannotListen(address: "\(listen)", reason: "no local address")
+        }
+        return address
     }
 
     /// Serves until a graceful shutdown (SIGTERM/SIGINT through ServiceLifecycle) or `shutdown()`:
     /// then stops accepting and waits for open sessions to end.
     public func run() async throws {
-        if serverChannel.get() == nil { try await start() }
-        guard let channel = serverChannel.get() else { return }
+        if listeners.all().isEmpty { try await start() }
+        let channels = listeners.all()
         let flusher = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
             [auditLog = context.auditLog, recording = context.recording] _ in
             auditLog.flush()
             recording?.flush()
         }
         await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
+            for channel in channels { try? await channel.closeFuture.get() }
         } onGracefulShutdown: { [self] in
             stopAccepting()
         }
@@ -97,7 +124,7 @@ public final class ProxyServer: Service, Sendable {
 
     /// Stops accepting new clients; open sessions go on.
     public func stopAccepting() {
-        serverChannel.get()?.close(promise: nil)
+        for channel in listeners.all() { channel.close(promise: nil) }
     }
 
     /// For tests: stop accepting, close everything.
@@ -109,11 +136,3 @@ public final class ProxyServer: Service, Sendable {
     }
 }
 
-import NIOConcurrencyHelpers
-
-/// The bound listener channel, set once.
-final class NIOLockedValueBoxChannel: Sendable {
-    private let box = NIOLockedValueBox<(any Channel)?>(nil)
-    func set(_ channel: any Channel) { box.withLockedValue { $0 = channel } }
-    func get() -> (any Channel)? { box.withLockedValue { $0 } }
-}

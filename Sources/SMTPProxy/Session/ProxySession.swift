@@ -29,6 +29,10 @@ final class ProxySession {
 
     private var recorder: SessionRecorder?
 
+    /// A TLS handshake is under way on that leg (`--tls terminate`, `--listen-tls`).
+    private var clientHandshaking = false
+    private var upstreamHandshaking = false
+
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
@@ -45,18 +49,19 @@ final class ProxySession {
         logger = context.logger
         logger[metadataKey: "session"] = "\(id)"
         logger[metadataKey: "client"] = "\(client)"
-        engine = InspectionEngine(
-            configuration: InspectionConfiguration(
-                sessionID: id,
-                client: client,
-                server: Self.endpoint(origin.upstream),
-                source: "live",
-                dryRun: context.configuration.dryRun,
-                tlsMode: context.configuration.tlsMode,
-                recordsClientTranscript: context.recording != nil
-            ),
-            policy: context.policies.policy
+        var configuration = InspectionConfiguration(
+            sessionID: id,
+            client: client,
+            server: Self.endpoint(origin.upstream),
+            source: "live",
+            dryRun: context.configuration.dryRun,
+            tlsMode: context.configuration.tlsMode,
+            recordsClientTranscript: context.recording != nil
         )
+        configuration.clientTLSAtStart = origin.implicitTLS
+        configuration.upstreamUnverified = context.configuration.tls.upstreamInsecure
+        engine = InspectionEngine(configuration: configuration, policy: context.policies.policy)
+        clientHandshaking = origin.implicitTLS
         context.sessions.opened()
     }
 
@@ -137,6 +142,25 @@ final class ProxySession {
 
     func legFailed(_ side: SessionChannelHandler.Side, error: any Error) {
         logger.debug("\(side) connection error: \(error)")
+        let handshaking = side == .client ? clientHandshaking : upstreamHandshaking
+        guard handshaking else { return }
+        tlsHandshakeFinished(side, failure: error)
+    }
+
+    /// A TLS handshake on `side` ended: `failure` is nil when it succeeded.
+    func tlsHandshakeFinished(_ side: SessionChannelHandler.Side, failure: (any Error)?) {
+        switch side {
+        case .client: clientHandshaking = false
+        case .upstream: upstreamHandshaking = false
+        }
+        guard let failure else {
+            clientHandler.resumeReadingIfAllowed()
+            upstreamHandler?.resumeReadingIfAllowed()
+            return
+        }
+        logger.info("TLS handshake with the \(side) failed: \(failure)")
+        engine.tlsHandshakeFailed(side == .client ? .client : .upstream, reason: "\(failure)", at: .now(), into: &effects)
+        apply()
     }
 
     func writabilityChanged(of side: SessionChannelHandler.Side) {
@@ -153,6 +177,9 @@ final class ProxySession {
     func mayRead(_ side: SessionChannelHandler.Side) -> Bool {
         switch side {
         case .client:
+            // A TLS handshake must read to finish, and the replies it holds back (a 421 from
+            // a failed upstream, say) only go out once it has.
+            if clientHandshaking { return true }
             guard upstreamOpen, let upstream = upstreamHandler?.context else {
                 // Upstream gone for good (the proxy aborted an oversized message): the engine
                 // still reads the client to its end of data, which gets 552.
@@ -163,6 +190,7 @@ final class ProxySession {
             let clientWritable = clientHandler.context?.channel.isWritable ?? false
             return upstream.channel.isWritable && clientWritable && engine.wantsClientInput
         case .upstream:
+            if upstreamHandshaking { return true }
             guard clientOpen, let client = clientHandler.context else { return true }
             return client.channel.isWritable
         }
@@ -232,6 +260,7 @@ final class ProxySession {
             }
             recorder?.record(effects, order: order, at: .now())
         }
+        if effects.startServerTLS { startTLS(on: .upstream) }
         if !effects.toServer.isEmpty, let upstream = upstreamHandler?.context, upstreamOpen {
             for buffer in effects.toServer {
                 upstream.write(NIOAny(buffer), promise: nil)
@@ -247,9 +276,12 @@ final class ProxySession {
         let closeServer = effects.closeServer
         let shutdownServer = effects.shutdownServerOutput
         let closeClient = effects.closeClient
+        let startClientTLS = effects.startClientTLS
         effects.removeAll()
 
-        if flush || closeClient || closeServer || shutdownServer { flushPending() }
+        if flush || closeClient || closeServer || shutdownServer || startClientTLS { flushPending() }
+        // The 220 went out in clear; everything after it is TLS.
+        if startClientTLS { startTLS(on: .client) }
         if closeServer {
             upstreamHandler?.context?.close(promise: nil)
         } else if shutdownServer, let upstream = upstreamHandler?.context, upstreamOpen {
@@ -264,6 +296,30 @@ final class ProxySession {
         clientHandler.resumeReadingIfAllowed()
         upstreamHandler?.resumeReadingIfAllowed()
         scheduleTimer()
+    }
+
+    /// Puts a TLS handler next to the socket of one leg: the proxy is the TLS server towards the
+    /// client and the TLS client towards the upstream.
+    private func startTLS(on side: SessionChannelHandler.Side) {
+        guard let tls = context.tls else {
+            logger.error("the engine asked for TLS but no certificate is loaded")
+            return
+        }
+        let leg = side == .client ? clientHandler.context : upstreamHandler?.context
+        guard let pipeline = leg?.pipeline.syncOperations else { return }
+        do {
+            switch side {
+            case .client:
+                try pipeline.addHandler(tls.clientHandler(), position: .first)
+                clientHandshaking = true
+            case .upstream:
+                try pipeline.addHandler(tls.upstreamHandler(for: origin.upstream), position: .first)
+                upstreamHandshaking = true
+            }
+        } catch {
+            tlsHandshakeFinished(side, failure: error)
+            leg?.close(promise: nil)
+        }
     }
 
     private func finishIfDone() {

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOTLS
 
 /// The thin NIO edge of a session, one on each leg: it hands reads, writability, half-closure and
 /// closure to the `ProxySession`, and passes `read()` on only while the session allows it (the
@@ -65,6 +66,8 @@ final class SessionChannelHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent, event == .inputClosed {
             session?.inputClosed(on: side)
+        } else if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
+            session?.tlsHandshakeFinished(side, failure: nil)
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -12,6 +12,8 @@ struct SessionOrigin {
     var destination: SocketAddress?
     /// Where the upstream leg connects.
     var upstream: UpstreamTarget
+    /// The client came in on the implicit-TLS listener: its leg is encrypted from the first byte.
+    var implicitTLS = false
 
     /// The plain case: the channel's own addresses and the configured upstream.
     init(channel: any Channel, upstream: HostAndPort) {

@@ -5,6 +5,7 @@ public enum ProxyError: Error, CustomStringConvertible {
     case invalidRules([String])
     case cannotListen(address: String, reason: String)
     case unsupported(String)
+    case invalidTLS(String)
 
     public var description: String {
         switch self {
@@ -13,6 +14,7 @@ public enum ProxyError: Error, CustomStringConvertible {
         case .invalidRules(let problems): problems.joined(separator: "\n")
         case .cannotListen(let address, let reason): "cannot listen on \(address): \(reason)"
         case .unsupported(let what): what
+        case .invalidTLS(let reason): reason
         }
     }
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import SMTPCore
 import Testing
 
@@ -111,9 +112,10 @@ import Testing
         h.server("220 mx\r\n")
         var effects = InspectionEffects()
         h.engine.tlsHandshakeFailed(.upstream, reason: "certificate verify failed", at: SMTPTimestamp(seconds: 1), into: &effects)
-        #expect(effects.events.count == 1)
         guard case .anomaly(let kind, let detail) = effects.events.first?.kind else { Issue.record("no anomaly"); return }
         #expect(kind == .tlsHandshakeFailed && detail == "upstream leg: certificate verify failed")
+        #expect(effects.toClient.map { String(buffer: $0) } == ["421 4.7.0 Error: TLS with the upstream failed, closing\r\n"])
+        #expect(effects.closeClient && effects.closeServer)
     }
 
     @Test func passthroughAndStripNeverAskForTLS() {

@@ -60,7 +60,7 @@ final class CustomProxy: @unchecked Sendable {
             listen: listen, upstream: upstream, maxConnections: maxConnections, timeouts: timeouts, connectTimeout: 30, threads: 2)
         var logger = Logger(label: "proxy-ops-test")
         logger.logLevel = .warning
-        server = ProxyServer(
+        server = try ProxyServer(
             configuration: configuration, policies: try PolicyStore(paths: []), auditLog: try AuditLogWriter(path: logPath), logger: logger)
         port = try await server.start().port!
     }

@@ -17,7 +17,7 @@ final class ProxyHarness: @unchecked Sendable {
     init(
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
         maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
-        recordPath: String? = nil
+        recordPath: String? = nil, tls: TLSSettings = TLSSettings()
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -33,13 +33,14 @@ final class ProxyHarness: @unchecked Sendable {
             filterPaths: paths,
             dryRun: dryRun,
             tlsMode: tlsMode,
+            tls: tls,
             maxConnections: maxConnections,
             timeouts: timeouts,
             threads: 2
         )
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .warning
-        server = ProxyServer(
+        server = try ProxyServer(
             configuration: configuration,
             policies: try PolicyStore(paths: paths),
             auditLog: try AuditLogWriter(path: logPath),

@@ -11,4 +11,6 @@ struct ProxyContext: Sendable {
     let logger: Logger
     let sessions: SessionRegistry
     let recording: CaptureFile?
+    /// `--metrics`: nil without it (sessions then skip counting altogether).
+    let metrics: ProxyMetrics?
 }

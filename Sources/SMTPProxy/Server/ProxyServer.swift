@@ -15,6 +15,7 @@ public final class ProxyServer: Service, Sendable {
     private let context: ProxyContext
     private let group: MultiThreadedEventLoopGroup
     private let serverChannel = NIOLockedValueBoxChannel()
+    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
 
     /// - Parameter recording: the `--record` file, or nil.
     public init(
@@ -29,7 +30,8 @@ public final class ProxyServer: Service, Sendable {
             sessionIDs: SessionIDGenerator(),
             logger: logger,
             sessions: SessionRegistry(),
-            recording: recording
+            recording: recording,
+            metrics: configuration.metrics == nil ? nil : ProxyMetrics()
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
@@ -37,11 +39,23 @@ public final class ProxyServer: Service, Sendable {
     /// Open sessions right now.
     public var activeSessions: Int { context.sessions.count }
 
-    /// Binds the listener; returns the address it is bound to.
+    /// The `--metrics` counters (nil without `--metrics`); the TLS code reports handshakes here.
+    public var metrics: ProxyMetrics? { context.metrics }
+
+    /// Where `GET /metrics` is served, once `start()` has bound it.
+    public var metricsAddress: SocketAddress? { metricsServer.withLockedValue { $0?.localAddress } }
+
+    /// Binds the metrics listener (with `--metrics`), then the SMTP listener; returns the SMTP
+    /// listener's address. Metrics come first so that they can be scraped as soon as the proxy
+    /// says it is listening.
     @discardableResult
     public func start() async throws -> SocketAddress {
         let context = self.context
         let listen = context.configuration.listen
+        if let address = context.configuration.metrics, let metrics = context.metrics {
+            let server = try await MetricsServer.start(on: address, group: group, metrics: metrics)
+            metricsServer.withLockedValue { $0 = server }
+        }
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -63,12 +77,15 @@ public final class ProxyServer: Service, Sendable {
                 .bind(host: listen.host, port: listen.port)
                 .get()
         } catch {
+            await stopMetrics()
             throw ProxyError.cannotListen(address: "\(listen)", reason: "\(error)")
         }
         serverChannel.set(channel)
-        context.logger.notice(
-            "listening",
-            metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)"])
+        var metadata: Logger.Metadata = [
+            "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)",
+        ]
+        if let metricsAddress { metadata["metrics"] = "\(metricsAddress)" }
+        context.logger.notice("listening", metadata: metadata)
         return channel.localAddress!
     }
 
@@ -92,6 +109,7 @@ public final class ProxyServer: Service, Sendable {
         flusher.cancel()
         context.auditLog.flush()
         context.recording?.close()
+        await stopMetrics()
         try? await group.shutdownGracefully()
     }
 
@@ -100,9 +118,20 @@ public final class ProxyServer: Service, Sendable {
         serverChannel.get()?.close(promise: nil)
     }
 
+    /// Closes the metrics listener. `run()` does it last, so the counts stay scrapable while
+    /// sessions drain.
+    private func stopMetrics() async {
+        let server = metricsServer.withLockedValue { server in
+            defer { server = nil }
+            return server
+        }
+        await server?.close()
+    }
+
     /// For tests: stop accepting, close everything.
     public func shutdown() async {
         stopAccepting()
+        await stopMetrics()
         try? await group.shutdownGracefully()
         context.auditLog.flush()
         context.recording?.close()

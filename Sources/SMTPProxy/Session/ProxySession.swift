@@ -211,6 +211,7 @@ final class ProxySession {
                     upstreamChannel = channel
                 case .failure(let error):
                     upstreamConnecting = false
+                    context.metrics?.upstreamError(.connect)
                     logger.warning("upstream \(upstream) unreachable: \(error)")
                     engine.upstreamUnavailable("\(upstream): \(error)", at: .now(), into: &effects)
                     apply()
@@ -224,6 +225,8 @@ final class ProxySession {
     /// Carries out what the engine asked for.
     private func apply(flush: Bool = true, order: SessionRecorder.Order = .serverFirst) {
         if !effects.events.isEmpty {
+            // Metrics first: once a reader sees an event in the log, it is counted.
+            context.metrics?.record(effects.events)
             context.auditLog.write(effects.events)
         }
         if let file = context.recording, !effects.toClient.isEmpty || !effects.clientTranscript.isEmpty {
@@ -277,6 +280,7 @@ final class ProxySession {
             limiterHeld = false
         }
         engine.finish(at: .now(), into: &effects)
+        context.metrics?.record(effects.events)
         context.auditLog.write(effects.events)
         if recorder != nil {
             recorder?.record(effects, order: .clientFirst, at: .now())

@@ -15,7 +15,8 @@ struct ProxyCommand: AsyncParsableCommand {
             Accepts SMTP clients on --listen and opens one connection to --upstream for each. \
             Both byte streams run through the inspection engine: rules from --filters decide per \
             command, SMTP smuggling sequences are neutralised, replies reach the client in \
-            pipeline order. Every decision is written as JSON lines to --log.
+            pipeline order. Every decision is written as JSON lines to --log; with --metrics \
+            the same events are counted for Prometheus.
 
             Signals: SIGHUP reloads the rule files (invalid files keep the previous rules and \
             the problems are logged); SIGTERM and SIGINT stop accepting and wait for open \
@@ -85,6 +86,15 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Event-loop threads (default: one per core).", valueName: "n"))
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics (text format 0.0.4) at http://host:port/metrics. Off by default.",
+            discussion: "Sessions, commands by verb and action, replies by verb, code class and origin, rule hits, anomalies, "
+                + "bytes, active sessions, upstream errors, TLS handshakes and reply latency. Bind it to loopback or a "
+                + "management network: it is not authenticated.",
+            valueName: "host:port"))
+    var metrics: String?
+
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
         guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
@@ -104,6 +114,12 @@ struct ProxyCommand: AsyncParsableCommand {
         }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
         guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be positive") }
+        if let metrics {
+            guard let address = HostAndPort(parsing: metrics) else { throw ValidationError("--metrics: expected host:port, got '\(metrics)'") }
+            guard address.port == 0 || address != HostAndPort(parsing: listen) else {
+                throw ValidationError("--metrics needs an address of its own, not the --listen address \(address)")
+            }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
     }
 
@@ -126,7 +142,8 @@ struct ProxyCommand: AsyncParsableCommand {
                 upstreamCAPath: upstreamCA, upstreamInsecure: upstreamInsecure),
             maxConnections: maxConnections,
             timeouts: ProxyTimeouts(idle: idleTimeout),
-            threads: max(1, threads)
+            threads: max(1, threads),
+            metrics: metrics.flatMap(HostAndPort.init(parsing:))
         )
         let policies: PolicyStore
         let auditLog: AuditLogWriter

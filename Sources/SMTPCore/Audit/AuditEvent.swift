@@ -81,10 +81,15 @@ public struct ReplyRecord: Hashable, Sendable {
     /// EHLO keywords removed from this reply (`would-strip` under `--dry-run`: listed, not removed).
     public var stripped: [StrippedKeyword]
     public var dryRun: Bool
+    /// How long the upstream took to answer: from the proxy forwarding the command (for BDAT its
+    /// command line, for `.` the end of data) to the reply, in the driver's time (capture time in
+    /// replay). Nil for the greeting, unsolicited replies and the proxy's own replies. Not in the
+    /// JSON line (it would differ between a live session and its replay); `--metrics` reports it.
+    public var latency: Duration?
 
     public init(
         code: Int, text: String, forVerb: String?, local: Bool, rules: [String] = [],
-        stripped: [StrippedKeyword] = [], dryRun: Bool = false
+        stripped: [StrippedKeyword] = [], dryRun: Bool = false, latency: Duration? = nil
     ) {
         self.code = code
         self.text = text
@@ -93,6 +98,7 @@ public struct ReplyRecord: Hashable, Sendable {
         self.rules = rules
         self.stripped = stripped
         self.dryRun = dryRun
+        self.latency = latency
     }
 }
 

@@ -24,6 +24,11 @@ public struct SMTPTimestamp: Hashable, Comparable, Sendable {
         Double(seconds - earlier.seconds) + Double(nanoseconds - earlier.nanoseconds) / 1e9
     }
 
+    /// The time from `earlier` to `self`, exact to the nanosecond (negative when `earlier` is later).
+    public func duration(since earlier: SMTPTimestamp) -> Duration {
+        .seconds(seconds - earlier.seconds) + .nanoseconds(Int64(nanoseconds) - Int64(earlier.nanoseconds))
+    }
+
     public func adding(seconds delta: Int64) -> SMTPTimestamp {
         SMTPTimestamp(seconds: seconds + delta, nanoseconds: nanoseconds)
     }

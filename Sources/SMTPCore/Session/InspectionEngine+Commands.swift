@@ -245,7 +245,7 @@ extension InspectionEngine {
         }
         event(.command(CommandRecord(verb: verb.name, arg: display, action: action, rule: rule, forwarded: forwardedText)), &out)
 
-        var entry = PendingCommand(verb: verb.name, effect: .none)
+        var entry = PendingCommand(verb: verb.name, effect: .none, forwardedAt: now)
         switch verb {
         case .helo:
             entry.effect = .helo
@@ -327,7 +327,7 @@ extension InspectionEngine {
         out.toServer.append(bytes)
         event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: "forward")), &out)
         modeDecisionsPending += 1
-        pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true))
+        pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true, forwardedAt: now))
     }
 
     // MARK: - Helpers

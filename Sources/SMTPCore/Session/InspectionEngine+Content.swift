@@ -57,7 +57,7 @@ extension InspectionEngine {
                 entry.effect = .endOfMessage(progress)
                 enqueueLocal(entry, &out)
             } else {
-                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress)))
+                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
             }
         case .rejected(let violation):
             progress.aborted = true

@@ -112,7 +112,8 @@ extension InspectionEngine {
                 serverRelay = true
             }
         }
-        emitReply(shown, for: head.verb, stripped: stripped, extraRules: keywordRules, &out)
+        let latency = head.forwardedAt.map { now.duration(since: $0) }
+        emitReply(shown, for: head.verb, stripped: stripped, extraRules: keywordRules, latency: latency, &out)
         if reply.code == 220, serverInput.readableBytes > 0, case .startTLS = head.effect {
             anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
             serverInput = Self.emptyBuffer
@@ -123,7 +124,7 @@ extension InspectionEngine {
 
     private mutating func emitReply(
         _ reply: SMTPReply, for verb: String?, stripped: [ReplyRecord.StrippedKeyword] = [], extraRules: [String] = [],
-        _ out: inout InspectionEffects
+        latency: Duration? = nil, _ out: inout InspectionEffects
     ) {
         out.toClient.append(reply.wireBytes)
         let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client) + extraRules
@@ -131,7 +132,7 @@ extension InspectionEngine {
             .reply(
                 ReplyRecord(
                     code: reply.code, text: reply.text, forVerb: verb, local: false, rules: rules, stripped: stripped,
-                    dryRun: configuration.dryRun)),
+                    dryRun: configuration.dryRun, latency: latency)),
             &out)
     }
 

@@ -12,7 +12,7 @@ import struct NIOCore.ByteBuffer
 /// would have (RFC 3207 §4.2: after TLS both sides discard what they knew).
 extension InspectionEngine {
     /// The leg whose TLS handshake failed (`tlsHandshakeFailed`).
-    public enum TLSLeg: String, Sendable {
+    public enum TLSLeg: String, Sendable, CaseIterable {
         case client
         case upstream
     }

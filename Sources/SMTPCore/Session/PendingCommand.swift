@@ -34,6 +34,9 @@ struct PendingCommand: Sendable {
     /// A command the proxy sent on its own (an RSET that aborts a transaction): its reply is not
     /// shown to the client.
     var isInternal = false
+    /// When the command went upstream (for BDAT: its command line; for `.`: the end of data): the
+    /// reply's `latency` counts from here. Nil for the greeting and the proxy's own answers.
+    var forwardedAt: SMTPTimestamp?
 
     static func local(_ verb: String, _ reply: SMTPReply, closeAfterReply: Bool = false) -> PendingCommand {
         PendingCommand(verb: verb, effect: .none, localReply: reply, closeAfterReply: closeAfterReply)

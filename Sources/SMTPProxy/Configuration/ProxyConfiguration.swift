@@ -18,6 +18,8 @@ public struct ProxyConfiguration: Sendable {
     public var connectTimeout: Int64
     /// Number of event loops (threads).
     public var threads: Int
+    /// Where to serve Prometheus metrics (`GET /metrics`); nil: no metrics, nothing counted.
+    public var metrics: HostAndPort?
 
     public init(
         listen: HostAndPort,
@@ -29,7 +31,8 @@ public struct ProxyConfiguration: Sendable {
         maxConnections: Int = 10_000,
         timeouts: ProxyTimeouts = ProxyTimeouts(),
         connectTimeout: Int64 = 30,
-        threads: Int = System.coreCount
+        threads: Int = System.coreCount,
+        metrics: HostAndPort? = nil
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -41,6 +44,7 @@ public struct ProxyConfiguration: Sendable {
         self.timeouts = timeouts
         self.connectTimeout = connectTimeout
         self.threads = threads
+        self.metrics = metrics
     }
 }
 

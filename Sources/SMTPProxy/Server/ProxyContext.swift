@@ -13,4 +13,6 @@ struct ProxyContext: Sendable {
     let recording: CaptureFile?
     /// Loaded when the configuration needs TLS (`--tls terminate`, `--listen-tls`).
     let tls: TLSContexts?
+    /// `--metrics`: nil without it (sessions then skip counting altogether).
+    let metrics: ProxyMetrics?
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SMTPCore
@@ -15,6 +16,7 @@ public final class ProxyServer: Service, Sendable {
     private let context: ProxyContext
     private let group: MultiThreadedEventLoopGroup
     private let listeners = ListenerChannels()
+    private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
 
     /// - Parameter recording: the `--record` file, or nil.
     /// - Throws: `ProxyError.invalidTLS` when the certificate, key or CA file cannot be used.
@@ -32,7 +34,8 @@ public final class ProxyServer: Service, Sendable {
             logger: logger,
             sessions: SessionRegistry(),
             recording: recording,
-            tls: needsTLS ? try TLSContexts(configuration.tls) : nil
+            tls: needsTLS ? try TLSContexts(configuration.tls) : nil,
+            metrics: configuration.metrics == nil ? nil : ProxyMetrics()
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }
@@ -40,10 +43,22 @@ public final class ProxyServer: Service, Sendable {
     /// Open sessions right now.
     public var activeSessions: Int { context.sessions.count }
 
-    /// Binds the listeners (`--listen`, and `--listen-tls` if set); returns the address of the
-    /// first (port 0 picks a free port).
+    /// The `--metrics` counters (nil without `--metrics`).
+    public var metrics: ProxyMetrics? { context.metrics }
+
+    /// Where `GET /metrics` is served, once `start()` has bound it.
+    public var metricsAddress: SocketAddress? { metricsServer.withLockedValue { $0?.localAddress } }
+
+    /// Binds the metrics listener (with `--metrics`), then the SMTP listeners (`--listen`, and
+    /// `--listen-tls` if set); returns the address of the first SMTP listener (port 0 picks a
+    /// free port). Metrics come first so that they can be scraped as soon as the proxy says it
+    /// is listening.
     @discardableResult
     public func start() async throws -> SocketAddress {
+        if let address = context.configuration.metrics, let metrics = context.metrics {
+            let server = try await MetricsServer.start(on: address, group: group, metrics: metrics)
+            metricsServer.withLockedValue { $0 = server }
+        }
         let address = try await bind(context.configuration.listen, implicitTLS: false)
         if let implicit = context.configuration.tls.implicitListen {
             try await bind(implicit, implicitTLS: true)
@@ -84,15 +99,16 @@ public final class ProxyServer: Service, Sendable {
                 .bind(host: listen.host, port: listen.port)
                 .get()
         } catch {
+            await stopMetrics()
             throw ProxyError.cannotListen(address: "\(listen)", reason: "\(error)")
         }
         listeners.add(channel)
-        context.logger.notice(
-            "listening",
-            metadata: [
-                "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)",
-                "tls": "\(implicitTLS ? "implicit" : context.configuration.tlsMode.rawValue)",
-            ])
+        var metadata: Logger.Metadata = [
+            "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)",
+            "tls": "\(implicitTLS ? "implicit" : context.configuration.tlsMode.rawValue)",
+        ]
+        if let metricsAddress { metadata["metrics"] = "\(metricsAddress)" }
+        context.logger.notice("listening", metadata: metadata)
         guard let address = channel.localAddress else {
             throw ProxyError.cannotListen(address: "\(listen)", reason: "no local address")
         }
@@ -119,6 +135,7 @@ public final class ProxyServer: Service, Sendable {
         flusher.cancel()
         context.auditLog.flush()
         context.recording?.close()
+        await stopMetrics()
         try? await group.shutdownGracefully()
     }
 
@@ -127,9 +144,20 @@ public final class ProxyServer: Service, Sendable {
         for channel in listeners.all() { channel.close(promise: nil) }
     }
 
+    /// Closes the metrics listener. `run()` does it last, so the counts stay scrapable while
+    /// sessions drain.
+    private func stopMetrics() async {
+        let server = metricsServer.withLockedValue { server in
+            defer { server = nil }
+            return server
+        }
+        await server?.close()
+    }
+
     /// For tests: stop accepting, close everything.
     public func shutdown() async {
         stopAccepting()
+        await stopMetrics()
         try? await group.shutdownGracefully()
         context.auditLog.flush()
         context.recording?.close()

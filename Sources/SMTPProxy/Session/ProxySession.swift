@@ -153,13 +153,15 @@ final class ProxySession {
         case .client: clientHandshaking = false
         case .upstream: upstreamHandshaking = false
         }
+        let leg: InspectionEngine.TLSLeg = side == .client ? .client : .upstream
+        context.metrics?.tlsHandshake(leg: leg, succeeded: failure == nil)
         guard let failure else {
             clientHandler.resumeReadingIfAllowed()
             upstreamHandler?.resumeReadingIfAllowed()
             return
         }
         logger.info("TLS handshake with the \(side) failed: \(failure)")
-        engine.tlsHandshakeFailed(side == .client ? .client : .upstream, reason: "\(failure)", at: .now(), into: &effects)
+        engine.tlsHandshakeFailed(leg, reason: "\(failure)", at: .now(), into: &effects)
         apply()
     }
 
@@ -239,6 +241,7 @@ final class ProxySession {
                     upstreamChannel = channel
                 case .failure(let error):
                     upstreamConnecting = false
+                    context.metrics?.upstreamError(.connect)
                     logger.warning("upstream \(upstream) unreachable: \(error)")
                     engine.upstreamUnavailable("\(upstream): \(error)", at: .now(), into: &effects)
                     apply()
@@ -252,6 +255,8 @@ final class ProxySession {
     /// Carries out what the engine asked for.
     private func apply(flush: Bool = true, order: SessionRecorder.Order = .serverFirst) {
         if !effects.events.isEmpty {
+            // Metrics first: once a reader sees an event in the log, it is counted.
+            context.metrics?.record(effects.events)
             context.auditLog.write(effects.events)
         }
         if let file = context.recording, !effects.toClient.isEmpty || !effects.clientTranscript.isEmpty {
@@ -333,6 +338,7 @@ final class ProxySession {
             limiterHeld = false
         }
         engine.finish(at: .now(), into: &effects)
+        context.metrics?.record(effects.events)
         context.auditLog.write(effects.events)
         if recorder != nil {
             recorder?.record(effects, order: .clientFirst, at: .now())

@@ -22,14 +22,15 @@ import Testing
 
     private func terminating(
         upstream: PostfixInstance? = nil, rules: String? = nil, upstreamCA: String? = nil, insecure: Bool = false,
-        implicitTLS: Bool = false, recordPath: String? = nil
+        implicitTLS: Bool = false, recordPath: String? = nil, metrics: Bool = false
     ) async throws -> ProxyHarness {
         try await ProxyHarness(
             upstreamPort: (upstream ?? postfix).port, rules: rules, tlsMode: .terminate, recordPath: recordPath,
             tls: TLSSettings(
                 certificatePath: proxyCertificate.certificate, keyPath: proxyCertificate.key,
                 implicitListen: implicitTLS ? HostAndPort(host: "127.0.0.1", port: 0) : nil,
-                upstreamCAPath: insecure ? nil : (upstreamCA ?? ca.certificate), upstreamInsecure: insecure))
+                upstreamCAPath: insecure ? nil : (upstreamCA ?? ca.certificate), upstreamInsecure: insecure),
+            metrics: metrics ? HostAndPort(host: "127.0.0.1", port: 0) : nil)
     }
 
     /// swaks with STARTTLS (or TLS on connect), verifying the proxy's certificate against the CA.
@@ -51,7 +52,7 @@ import Testing
 
     @Test func swaksThroughTerminationIsInspectedAndDeliveredOverTLS() async throws {
         let mark = postfix.quiescentMark()
-        let proxy = try await terminating()
+        let proxy = try await terminating(metrics: true)
         defer { Task { await proxy.stop() } }
         let token = uniqueToken("tls-term")
         let result = try swaks(port: proxy.port, token: token)
@@ -74,6 +75,11 @@ import Testing
         #expect(log.contains("TLS connection established from localhost"), "\(log)")
         let statistics = try #require(PostfixInstance.commandStatistics(log).first)
         #expect(statistics["starttls"] == "1" && statistics["ehlo"] == "2" && statistics["mail"] == "1", "\(statistics)")
+        // One handshake on each leg, both counted as such.
+        let metrics = try MetricsScrape.metrics(port: try #require(proxy.server.metricsAddress?.port))
+        #expect(metrics.value("smtp_inspect_tls_handshakes_total", ["leg": "client", "result": "ok"]) == 1)
+        #expect(metrics.value("smtp_inspect_tls_handshakes_total", ["leg": "upstream", "result": "ok"]) == 1)
+        #expect(metrics.sum("smtp_inspect_tls_handshakes_total", matching: ["result": "failed"]) == 0)
     }
 
     @Test func rulesApplyInsideTheTLSSession() async throws {
@@ -103,7 +109,7 @@ import Testing
     @Test func anUntrustedUpstreamCertificateEndsTheSession() async throws {
         let mark = postfix.quiescentMark()
         let stranger = try TestCA(name: "some other CA")
-        let proxy = try await terminating(upstreamCA: stranger.certificate)
+        let proxy = try await terminating(upstreamCA: stranger.certificate, metrics: true)
         defer { Task { await proxy.stop() } }
         let token = uniqueToken("tls-untrusted")
         let result = try swaks(port: proxy.port, token: token)
@@ -116,6 +122,8 @@ import Testing
         #expect(proxy.events("message").isEmpty)
         postfix.waitForSessions(since: mark)
         #expect(postfix.messages(containing: token).isEmpty)
+        let metrics = try MetricsScrape.metrics(port: try #require(proxy.server.metricsAddress?.port))
+        #expect(metrics.value("smtp_inspect_tls_handshakes_total", ["leg": "upstream", "result": "failed"]) == 1)
     }
 
     @Test func insecureUpstreamWorksAndSaysSo() async throws {

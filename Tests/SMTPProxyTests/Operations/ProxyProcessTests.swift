@@ -238,9 +238,12 @@ import Testing
 extension ProxyProcess {
     /// The port of the proxy's listener, from its `listening` notice
     /// (`listen=[IPv4]127.0.0.1/127.0.0.1:36235 upstream=…`).
-    func listeningPort() -> Int? {
+    func listeningPort() -> Int? { listeningNoticePort("listen") }
+
+    /// The port of an address in the `listening` notice (`key=…:PORT`).
+    func listeningNoticePort(_ key: String) -> Int? {
         for line in standardError.split(separator: "\n") where line.contains("listening") {
-            guard let range = line.range(of: "listen=") else { continue }
+            guard let range = line.range(of: key + "=") else { continue }
             let address = line[range.upperBound...].prefix { $0 != " " }
             guard let colon = address.lastIndex(of: ":") else { continue }
             return Int(address[address.index(after: colon)...])

@@ -17,7 +17,7 @@ final class ProxyHarness: @unchecked Sendable {
     init(
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
         maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
-        recordPath: String? = nil, tls: TLSSettings = TLSSettings()
+        recordPath: String? = nil, tls: TLSSettings = TLSSettings(), metrics: HostAndPort? = nil
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -36,7 +36,8 @@ final class ProxyHarness: @unchecked Sendable {
             tls: tls,
             maxConnections: maxConnections,
             timeouts: timeouts,
-            threads: 2
+            threads: 2,
+            metrics: metrics
         )
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .warning

@@ -16,6 +16,8 @@ public struct ProxyConfiguration: Sendable {
     public var connectTimeout: Int64
     /// Number of event loops (threads).
     public var threads: Int
+    /// PROXY protocol on the client and upstream legs.
+    public var proxyProtocol: ProxyProtocolSettings
 
     public init(
         listen: HostAndPort,
@@ -26,7 +28,8 @@ public struct ProxyConfiguration: Sendable {
         maxConnections: Int = 10_000,
         timeouts: ProxyTimeouts = ProxyTimeouts(),
         connectTimeout: Int64 = 30,
-        threads: Int = System.coreCount
+        threads: Int = System.coreCount,
+        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -37,6 +40,7 @@ public struct ProxyConfiguration: Sendable {
         self.timeouts = timeouts
         self.connectTimeout = connectTimeout
         self.threads = threads
+        self.proxyProtocol = proxyProtocol
     }
 }
 

@@ -52,10 +52,14 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelOption(.writeBufferWaterMark, value: Self.waterMark)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = SessionChannelHandler { handler, handlerContext in
-                            ProxySession(
-                                context: context, clientHandler: handler, channel: handlerContext.channel,
-                                origin: SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream))
+                        let proxyProtocol = context.configuration.proxyProtocol
+                        let handler = SessionChannelHandler(waitsForProxyHeader: proxyProtocol.acceptsHeader) { handler, handlerContext, header in
+                            var origin = SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream)
+                            if let header { origin.apply(header) }
+                            return ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
+                        }
+                        if proxyProtocol.acceptsHeader {
+                            try channel.pipeline.syncOperations.addHandler(ProxyProtocolDecoder(settings: proxyProtocol, logger: context.logger))
                         }
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }

@@ -17,7 +17,7 @@ final class ProxyHarness: @unchecked Sendable {
     init(
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
         maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
-        recordPath: String? = nil
+        recordPath: String? = nil, proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -35,7 +35,8 @@ final class ProxyHarness: @unchecked Sendable {
             tlsMode: tlsMode,
             maxConnections: maxConnections,
             timeouts: timeouts,
-            threads: 2
+            threads: 2,
+            proxyProtocol: proxyProtocol
         )
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .warning

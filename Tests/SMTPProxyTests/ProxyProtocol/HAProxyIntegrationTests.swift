@@ -22,7 +22,7 @@ import Testing
         var auditLog: String { scratch.file("audit.jsonl") }
         var proxyPort: Int
 
-        init(postfixPort: Int, haproxyServerOption: String, out: String) throws {
+        init(postfixPort: Int, haproxyServerOption: String, out: String, haproxyBackendOptions: String = "") throws {
             scratch = try ScratchDirectory()
             inspect = try ProxyProcess([
                 "proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(postfixPort)", "--log", scratch.file("audit.jsonl"),
@@ -35,7 +35,7 @@ import Testing
                 throw OperationsClient.Failure(description: "no port in: \(inspect.standardError)")
             }
             proxyPort = port
-            haproxy = try HAProxyInstance(backendPort: port, serverOptions: haproxyServerOption)
+            haproxy = try HAProxyInstance(backendPort: port, serverOptions: haproxyServerOption, backendOptions: haproxyBackendOptions)
         }
 
         /// swaks from 127.0.0.9 through HAProxy: a message whose subject and body carry `token`.
@@ -112,5 +112,27 @@ import Testing
         _ = waitUntil("session-end in the audit log") { auditEvents(at: chain.auditLog).contains { $0["event"] as? String == "session-end" } }
         let starts = auditEvents(at: chain.auditLog).filter { $0["event"] as? String == "session-start" }
         #expect(starts.count == 1 && (starts.first?["client"] as? String)?.hasPrefix("\(Self.client):") == true, "\(starts)")
+    }
+
+    /// HAProxy's SMTP health check with `check-send-proxy` (as deploy/haproxy/haproxy.cfg does):
+    /// it starts with a v2 LOCAL header, which keeps the socket's own addresses, and goes through
+    /// smtp-inspect to Postfix and back (greeting, EHLO, 250).
+    @Test func healthCheckWithLocalHeaderGoesThroughToPostfix() async throws {
+        let postfix = try Self.postfix()
+        let mark = postfix.quiescentMark()
+        let chain = try Chain(
+            postfixPort: postfix.port, haproxyServerOption: "send-proxy-v2 check check-send-proxy inter 500ms", out: "v2",
+            haproxyBackendOptions: "option smtpchk EHLO check.test")
+        defer { chain.stop() }
+        let sawCheck = waitUntil("HAProxy's health check in the audit log") {
+            auditEvents(at: chain.auditLog).contains { $0["event"] as? String == "session-end" }
+        }
+        let events = auditEvents(at: chain.auditLog)
+        #expect(sawCheck && events.contains { $0["event"] as? String == "command" && $0["verb"] as? String == "EHLO" && $0["arg"] as? String == "check.test" })
+        let start = try #require(events.first { $0["event"] as? String == "session-start" })
+        #expect((start["client"] as? String)?.hasPrefix("127.0.0.1:") == true, "\(start)")
+        #expect(events.contains { $0["event"] as? String == "reply" && $0["for"] as? String == "EHLO" && $0["code"] as? Int == 250 })
+        #expect(postfix.waitForLogLine(since: mark, containing: [": connect from ", "[127.0.0.1]"]) != nil)
+        #expect(!chain.haproxy.output.contains("is DOWN"), "\(chain.haproxy.output)")
     }
 }

@@ -10,8 +10,9 @@ final class HAProxyInstance: @unchecked Sendable {
     private let outputReader: BackgroundReader
 
     /// A TCP-mode frontend on a free port sending every connection to `127.0.0.1:backendPort`;
-    /// `serverOptions` go on the `server` line (e.g. `send-proxy`, `send-proxy-v2`).
-    convenience init(backendPort: Int, serverOptions: String) throws {
+    /// `serverOptions` go on the `server` line (e.g. `send-proxy`, `send-proxy-v2`) and
+    /// `backendOptions` in the backend (e.g. `option smtpchk`).
+    convenience init(backendPort: Int, serverOptions: String, backendOptions: String = "") throws {
         let port = freeLoopbackPort()
         try self.init(port: port, config: """
             global
@@ -25,6 +26,7 @@ final class HAProxyInstance: @unchecked Sendable {
                 bind 127.0.0.1:\(port)
                 default_backend inspect
             backend inspect
+                \(backendOptions)
                 server inspect1 127.0.0.1:\(backendPort) \(serverOptions)
             """)
     }

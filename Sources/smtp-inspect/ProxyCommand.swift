@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SMTPCore
+import SMTPFilters
 import SMTPProxy
 import ServiceLifecycle
 import UnixSignals
@@ -17,6 +18,11 @@ struct ProxyCommand: AsyncParsableCommand {
             command, SMTP smuggling sequences are neutralised, replies reach the client in \
             pipeline order. Every decision is written as JSON lines to --log; with --metrics \
             the same events are counted for Prometheus.
+
+            Behind a load balancer: --proxy-protocol-in reads the PROXY v1/v2 header HAProxy \
+            sends (send-proxy, send-proxy-v2) from the peers of --proxy-protocol-from, and \
+            --proxy-protocol-out v1|v2 passes the client on to the upstream (Postfix: \
+            smtpd_upstream_proxy_protocol = haproxy). See deploy/haproxy/haproxy.cfg.
 
             Signals: SIGHUP reloads the rule files (invalid files keep the previous rules and \
             the problems are logged); SIGTERM and SIGINT stop accepting and wait for open \
@@ -95,6 +101,20 @@ struct ProxyCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var metrics: String?
 
+    @Flag(help: ArgumentHelp(
+        "Expect a PROXY protocol v1 or v2 header (from a load balancer such as HAProxy) first on every connection; the audit log and the upstream then see the client it names. Connections without a valid header within 5 s are closed."))
+    var proxyProtocolIn = false
+
+    @Option(help: ArgumentHelp(
+        "With --proxy-protocol-in: only peers in this block may connect (repeatable; e.g. 10.0.0.0/8, 192.0.2.7, ::1/128). Default: any peer.",
+        valueName: "cidr"))
+    var proxyProtocolFrom: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Send a PROXY protocol header (v1 or v2) first on every upstream connection, naming the client (for Postfix's smtpd_upstream_proxy_protocol = haproxy).",
+        valueName: "v1|v2"))
+    var proxyProtocolOut: String?
+
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
         guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
@@ -121,6 +141,10 @@ struct ProxyCommand: AsyncParsableCommand {
             }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+        guard proxyProtocolFrom.isEmpty || proxyProtocolIn else { throw ValidationError("--proxy-protocol-from needs --proxy-protocol-in") }
+        if let proxyProtocolOut, ProxyProtocolVersion(rawValue: proxyProtocolOut) == nil {
+            throw ValidationError("--proxy-protocol-out: expected v1 or v2, got '\(proxyProtocolOut)'")
+        }
     }
 
     func run() async throws {
@@ -131,6 +155,13 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "smtp-inspect")
+        let allowedPeers: [CIDRBlock]
+        do {
+            allowedPeers = try proxyProtocolFrom.map { (text) throws(FilterError) in try CIDRBlock(parsing: text) }
+        } catch {
+            FileHandle.standardError.write(Data("smtp-inspect: --proxy-protocol-from: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         let configuration = ProxyConfiguration(
             listen: HostAndPort(parsing: listen)!,
             upstream: HostAndPort(parsing: upstream)!,
@@ -143,7 +174,9 @@ struct ProxyCommand: AsyncParsableCommand {
             maxConnections: maxConnections,
             timeouts: ProxyTimeouts(idle: idleTimeout),
             threads: max(1, threads),
-            metrics: metrics.flatMap(HostAndPort.init(parsing:))
+            metrics: metrics.flatMap(HostAndPort.init(parsing:)),
+            proxyProtocol: ProxyProtocolSettings(
+                acceptsHeader: proxyProtocolIn, allowedPeers: allowedPeers, outgoing: proxyProtocolOut.flatMap(ProxyProtocolVersion.init))
         )
         let policies: PolicyStore
         let auditLog: AuditLogWriter

@@ -20,6 +20,8 @@ public struct ProxyConfiguration: Sendable {
     public var threads: Int
     /// Where to serve Prometheus metrics (`GET /metrics`); nil: no metrics, nothing counted.
     public var metrics: HostAndPort?
+    /// PROXY protocol on the client and upstream legs.
+    public var proxyProtocol: ProxyProtocolSettings
 
     public init(
         listen: HostAndPort,
@@ -32,7 +34,8 @@ public struct ProxyConfiguration: Sendable {
         timeouts: ProxyTimeouts = ProxyTimeouts(),
         connectTimeout: Int64 = 30,
         threads: Int = System.coreCount,
-        metrics: HostAndPort? = nil
+        metrics: HostAndPort? = nil,
+        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
     ) {
         self.listen = listen
         self.upstream = upstream
@@ -45,6 +48,7 @@ public struct ProxyConfiguration: Sendable {
         self.connectTimeout = connectTimeout
         self.threads = threads
         self.metrics = metrics
+        self.proxyProtocol = proxyProtocol
     }
 }
 

@@ -84,12 +84,18 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelOption(.writeBufferWaterMark, value: Self.waterMark)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        let handler = SessionChannelHandler { handler, handlerContext in
+                        let proxyProtocol = context.configuration.proxyProtocol
+                        let handler = SessionChannelHandler(waitsForProxyHeader: proxyProtocol.acceptsHeader) { handler, handlerContext, header in
                             var origin = SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream)
+                            if let header { origin.apply(header) }
                             origin.implicitTLS = implicitTLS
                             return ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
                         }
                         let pipeline = channel.pipeline.syncOperations
+                        // The PROXY header comes first on the wire, before any TLS.
+                        if proxyProtocol.acceptsHeader {
+                            try pipeline.addHandler(ProxyProtocolDecoder(settings: proxyProtocol, logger: context.logger))
+                        }
                         if implicitTLS, let tls = context.tls {
                             try pipeline.addHandler(tls.clientHandler())
                         }

@@ -83,6 +83,10 @@ final class ProxySession {
             connectUpstream()
             apply()
         case .upstream:
+            if let version = context.configuration.proxyProtocol.outgoing {  // before any SMTP byte; never recorded
+                let header = ProxyHeaderEncoder.encode(version, source: origin.client, destination: origin.destination)
+                upstreamHandler?.context?.writeAndFlush(NIOAny(header), promise: nil)
+            }
             if let file = context.recording, recorder == nil, let server = upstreamHandler?.context?.channel.remoteAddress {
                 recorder = SessionRecorder(file: file, client: engine.configuration.client, server: Self.endpoint(server), at: .now())
             }

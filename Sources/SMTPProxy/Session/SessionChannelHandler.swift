@@ -15,15 +15,18 @@ final class SessionChannelHandler: ChannelDuplexHandler {
     }
 
     let side: Side
-    /// The client leg creates its session when it becomes active.
-    private let makeSession: ((SessionChannelHandler, ChannelHandlerContext) -> ProxySession)?
+    /// The client leg creates its session when it becomes active, or (`--proxy-protocol-in`) when
+    /// the `ProxyProtocolDecoder` in front of it has read the connection's PROXY header.
+    private let makeSession: ((SessionChannelHandler, ChannelHandlerContext, ProxyHeader?) -> ProxySession)?
+    private let waitsForProxyHeader: Bool
     private(set) var session: ProxySession?
     private(set) var context: ChannelHandlerContext?
     private var pendingRead = false
 
     /// The client leg.
-    init(makeSession: @escaping (SessionChannelHandler, ChannelHandlerContext) -> ProxySession) {
+    init(waitsForProxyHeader: Bool = false, makeSession: @escaping (SessionChannelHandler, ChannelHandlerContext, ProxyHeader?) -> ProxySession) {
         side = .client
+        self.waitsForProxyHeader = waitsForProxyHeader
         self.makeSession = makeSession
     }
 
@@ -32,6 +35,7 @@ final class SessionChannelHandler: ChannelDuplexHandler {
         side = .upstream
         self.session = session
         makeSession = nil
+        waitsForProxyHeader = false
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -43,11 +47,17 @@ final class SessionChannelHandler: ChannelDuplexHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        if !waitsForProxyHeader {
+            startSession(context: context, header: nil)
+        }
+        context.fireChannelActive()
+    }
+
+    private func startSession(context: ChannelHandlerContext, header: ProxyHeader?) {
         if session == nil, let makeSession {
-            session = makeSession(self, context)
+            session = makeSession(self, context, header)
         }
         session?.legActive(side)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -64,7 +74,9 @@ final class SessionChannelHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
+        if waitsForProxyHeader, session == nil, let header = event as? ProxyHeader {
+            startSession(context: context, header: header)
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
             session?.inputClosed(on: side)
         } else if let event = event as? TLSUserEvent, case .handshakeCompleted = event {
             session?.tlsHandshakeFinished(side, failure: nil)

@@ -12,7 +12,7 @@ enum ExternalProcess {
 
     static let packages = [
         "postfix": "postfix", "swaks": "swaks", "python3": "python3", "openssl": "openssl",
-        "smtp-source": "postfix", "tshark": "tshark", "systemd-analyze": "systemd", "curl": "curl",
+        "smtp-source": "postfix", "tshark": "tshark", "systemd-analyze": "systemd", "curl": "curl", "haproxy": "haproxy",
     ]
 
     /// The absolute path of `program`, or a recorded test failure.

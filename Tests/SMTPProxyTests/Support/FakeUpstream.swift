@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(CNIOLinux)
+// NIO's C shim can own sockaddr_in & co when it loads before Glibc in a compile job; with
+// MemberImportVisibility their members then need this import.
+import CNIOLinux
+#endif
+
 /// A scripted SMTP server on a free loopback port, for the faults a real Postfix cannot be made to
 /// commit on cue: closing the connection at a chosen command, reading a message body slowly and
 /// then not at all. Plain blocking sockets, one thread per connection; `script` plays the server.

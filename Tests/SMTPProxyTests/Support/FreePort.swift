@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(CNIOLinux)
+// NIO's C shim can own sockaddr_in & co when it loads before Glibc in a compile job; with
+// MemberImportVisibility their members then need this import.
+import CNIOLinux
+#endif
+
 /// A loopback TCP port nobody listens on right now (bound, read back, released).
 func freeLoopbackPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

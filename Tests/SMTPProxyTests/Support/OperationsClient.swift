@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(CNIOLinux)
+// NIO's C shim can own sockaddr_in & co when it loads before Glibc in a compile job; with
+// MemberImportVisibility their members then need this import.
+import CNIOLinux
+#endif
+
 /// A blocking TCP client for the fault and operations tests: like `RawSMTPClient` (exact bytes on
 /// the wire), plus what those tests need on top — IPv6 and host names (every address `getaddrinfo`
 /// returns is tried in turn), a real RST (`reset()`), a half-close, and non-blocking sends, so a

@@ -17,7 +17,8 @@ final class ProxyHarness: @unchecked Sendable {
     init(
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
         maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
-        recordPath: String? = nil, tls: TLSSettings = TLSSettings(), metrics: HostAndPort? = nil
+        recordPath: String? = nil, tls: TLSSettings = TLSSettings(), metrics: HostAndPort? = nil,
+        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -37,7 +38,8 @@ final class ProxyHarness: @unchecked Sendable {
             maxConnections: maxConnections,
             timeouts: timeouts,
             threads: 2,
-            metrics: metrics
+            metrics: metrics,
+            proxyProtocol: proxyProtocol
         )
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .warning

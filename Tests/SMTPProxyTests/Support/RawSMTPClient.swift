@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(CNIOLinux)
+// NIO's C shim can own sockaddr_in & co when it loads before Glibc in a compile job; with
+// MemberImportVisibility their members then need this import.
+import CNIOLinux
+#endif
+
 /// A blocking TCP client for exact bytes: what a test sends is what goes on the wire.
 final class RawSMTPClient {
     private let fd: Int32
@@ -7,10 +13,20 @@ final class RawSMTPClient {
 
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    init(port: Int, host: String = "127.0.0.1", timeout: Int = 30) throws {
+    /// `source`: a local address to connect from (e.g. 127.0.0.9, to look like another client).
+    init(port: Int, host: String = "127.0.0.1", timeout: Int = 30, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var tv = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw Failure(description: "bind to \(source): errno \(errno)") }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr(host)

@@ -19,6 +19,11 @@ struct ProxyCommand: AsyncParsableCommand {
             pipeline order. Every decision is written as JSON lines to --log; with --metrics \
             the same events are counted for Prometheus.
 
+            TLS: with --tls terminate the proxy offers STARTTLS with --tls-cert/--tls-key, \
+            upgrades the upstream leg itself (checking its certificate against --upstream-ca or \
+            the system store) and inspects the clear text; --listen-tls adds a port-465-style \
+            listener. The default, passthrough, relays everything after STARTTLS blind.
+
             Behind a load balancer: --proxy-protocol-in reads the PROXY v1/v2 header HAProxy \
             sends (send-proxy, send-proxy-v2) from the peers of --proxy-protocol-from, and \
             --proxy-protocol-out v1|v2 passes the client on to the upstream (Postfix: \
@@ -90,7 +95,7 @@ struct ProxyCommand: AsyncParsableCommand {
     var logLevel: String = "notice"
 
     @Option(help: ArgumentHelp("Event-loop threads (default: one per core).", valueName: "n"))
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    var threads: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -173,7 +178,7 @@ struct ProxyCommand: AsyncParsableCommand {
                 upstreamCAPath: upstreamCA, upstreamInsecure: upstreamInsecure),
             maxConnections: maxConnections,
             timeouts: ProxyTimeouts(idle: idleTimeout),
-            threads: max(1, threads),
+            threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount),
             metrics: metrics.flatMap(HostAndPort.init(parsing:)),
             proxyProtocol: ProxyProtocolSettings(
                 acceptsHeader: proxyProtocolIn, allowedPeers: allowedPeers, outgoing: proxyProtocolOut.flatMap(ProxyProtocolVersion.init))

@@ -24,14 +24,37 @@ struct ProxyCommand: AsyncParsableCommand {
             Example:
               smtp-inspect proxy --listen 0.0.0.0:25 --upstream 127.0.0.1:2525 \\
                 --filters /etc/smtp-inspect/filters --log /var/log/smtp-inspect.jsonl
+
+            Transparent interception (a router diverts port 25 to the proxy; see README, \
+            "Transparent interception", for the iptables/nft rules):
+              smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst     # REDIRECT
+              smtp-inspect proxy --listen 0.0.0.0:10025 --transparent               # TPROXY
+            A connection made straight to the listener is refused with 421 (it would loop).
             """
     )
 
     @Option(help: ArgumentHelp("Address to accept clients on (IPv4, [IPv6] or host name).", valueName: "host:port"))
     var listen: String
 
-    @Option(help: ArgumentHelp("The SMTP server to forward to.", valueName: "host:port"))
-    var upstream: String
+    @Option(
+        help: ArgumentHelp(
+            "The SMTP server to forward to, or original-dst: each connection's own original destination "
+                + "(connections diverted to --listen by iptables/nft REDIRECT or DNAT; one listener serves any number of servers).",
+            valueName: "host:port|original-dst"))
+    var upstream: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Accept connections diverted by TPROXY (IP_TRANSPARENT on the listener; needs CAP_NET_ADMIN) and forward "
+                + "each to its original destination. Implies --upstream original-dst; REDIRECTed connections work too."))
+    var transparent = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Source address of upstream connections: proxy (the proxy's own) or client (the client's, so the server "
+                + "sees the real client; needs --transparent and the policy routing in the README).",
+            valueName: "proxy|client"))
+    var upstreamSource = "proxy"
 
     @Option(name: .customLong("filters"), help: ArgumentHelp("Rule file or directory (repeatable). None: audit only.", valueName: "path"))
     var filters: [String] = []
@@ -62,7 +85,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
-        guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
+        _ = try upstreamChoice()
         guard TLSMode(rawValue: tls) != nil else { throw ValidationError("--tls: expected passthrough or strip, got '\(tls)'") }
         guard tls != "terminate" else {
             throw ValidationError("--tls terminate needs --tls-cert/--tls-key, which this build does not have yet; use passthrough or strip")
@@ -80,15 +103,18 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "smtp-inspect")
+        let choice = try upstreamChoice()
         let configuration = ProxyConfiguration(
             listen: HostAndPort(parsing: listen)!,
-            upstream: HostAndPort(parsing: upstream)!,
+            upstream: choice.upstream,
             filterPaths: filters,
             dryRun: dryRun,
             tlsMode: TLSMode(rawValue: tls)!,
             maxConnections: maxConnections,
             timeouts: ProxyTimeouts(idle: idleTimeout),
-            threads: max(1, threads)
+            threads: max(1, threads),
+            interception: choice.interception,
+            upstreamSource: choice.source
         )
         let policies: PolicyStore
         let auditLog: AuditLogWriter

@@ -4,7 +4,13 @@ import SMTPCore
 /// build it directly.
 public struct ProxyConfiguration: Sendable {
     public var listen: HostAndPort
+    /// `--upstream HOST:PORT`; not used when `interception` takes each session's destination
+    /// from its connection.
     public var upstream: HostAndPort
+    /// `--upstream original-dst`, `--transparent`.
+    public var interception: InterceptionMode
+    /// `--upstream-source`.
+    public var upstreamSource: UpstreamSource
     /// Rule files and directories (`--filters`); empty: pure audit.
     public var filterPaths: [String]
     public var dryRun: Bool
@@ -26,8 +32,12 @@ public struct ProxyConfiguration: Sendable {
         maxConnections: Int = 10_000,
         timeouts: ProxyTimeouts = ProxyTimeouts(),
         connectTimeout: Int64 = 30,
-        threads: Int = System.coreCount
+        threads: Int = System.coreCount,
+        interception: InterceptionMode = .off,
+        upstreamSource: UpstreamSource = .proxy
     ) {
+        self.interception = interception
+        self.upstreamSource = upstreamSource
         self.listen = listen
         self.upstream = upstream
         self.filterPaths = filterPaths

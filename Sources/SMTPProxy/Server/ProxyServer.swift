@@ -50,12 +50,14 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.writeBufferWaterMark, value: Self.waterMark)
+                .serverChannelInitializer { channel in
+                    context.configuration.interception == .transparent
+                        ? TransparentSocket.prepareListener(channel) : channel.eventLoop.makeSucceededVoidFuture()
+                }
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    SessionOrigin.make(for: channel, configuration: context.configuration).flatMapThrowing { origin in
                         let handler = SessionChannelHandler { handler, handlerContext in
-                            ProxySession(
-                                context: context, clientHandler: handler, channel: handlerContext.channel,
-                                origin: SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream))
+                            ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
                         }
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
@@ -68,7 +70,7 @@ public final class ProxyServer: Service, Sendable {
         serverChannel.set(channel)
         context.logger.notice(
             "listening",
-            metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)"])
+            metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstreamDescription)"])
         return channel.localAddress!
     }
 

@@ -12,6 +12,11 @@ struct SessionOrigin {
     var destination: SocketAddress?
     /// Where the upstream leg connects.
     var upstream: UpstreamTarget
+    /// The address the upstream leg connects from, when not the proxy's own (the client's, with
+    /// `--upstream-source client`).
+    var upstreamSource: SocketAddress?
+    /// Set when the session must be turned away before it begins (the interception loop guard).
+    var refusal: OriginRefusal?
 
     /// The plain case: the channel's own addresses and the configured upstream.
     init(channel: any Channel, upstream: HostAndPort) {

@@ -1,0 +1,41 @@
+import NIOCore
+import SMTPCore
+
+extension SessionOrigin {
+    /// The origin of an accepted connection under `configuration`: the plain one, or, when
+    /// intercepting, one whose upstream is the connection's original destination. Called on the
+    /// channel's event loop (in the child channel initializer).
+    static func make(for channel: any Channel, configuration: ProxyConfiguration) -> EventLoopFuture<SessionOrigin> {
+        let plain = SessionOrigin(channel: channel, upstream: configuration.upstream)
+        guard configuration.interception.takesDestinationFromConnection else {
+            return channel.eventLoop.makeSucceededFuture(plain)
+        }
+        let listener = channel.parent?.localAddress
+        return OriginalDestination.lookUp(channel).map { original in
+            var origin = plain
+            origin.intercept(original, listener: listener, source: configuration.upstreamSource)
+            return origin
+        }
+    }
+
+    /// Sends the session to `original`, or refuses it when that is the proxy's own listener.
+    mutating func intercept(_ original: SocketAddress?, listener: SocketAddress?, source: UpstreamSource) {
+        guard let original else {
+            refusal = OriginRefusal(
+                reply: SMTPReply(code: 421, "4.3.0 Error: original destination unknown, try again later"),
+                reason: "original-destination-unknown", detail: "the accepted socket has no local address")
+            return
+        }
+        destination = original
+        upstream = .address(original)
+        if let listener, LoopGuard.isOwnListener(original, listener: listener) {
+            refusal = .loop(listener: listener)
+            return
+        }
+        if source == .client, var spoofed = client {
+            // The client's address, not its port: that four-tuple is the intercepted connection's.
+            spoofed.port = 0
+            upstreamSource = spoofed
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Testing
+
+/// Transparent interception for real (SPEC §2, §8): three network namespaces (client, router,
+/// server; see `NamespaceTopology`), Postfix in the server namespace, the built `smtp-inspect` in
+/// the router namespace, and iptables/ip6tables/nft rules diverting the client's connections to
+/// SERVER:25 to the proxy. The client only knows the server's address; each session must be
+/// inspected (the proxy refuses VRFY, Postfix never sees it), audited under the server's
+/// address, and delivered into Postfix's mailbox. Needs root (CI runs as root).
+@Suite(.serialized) struct TransparentInterceptionTests {
+    @Test func iptablesRedirectIPv4() async throws {
+        let outcome = try await InterceptionScenario(
+            family: .v4, diversion: .iptablesRedirect(.v4), proxyFlags: ["--upstream", "original-dst"]
+        ).run()
+        expectInspected(outcome, family: .v4, postfixSees: NamespaceTopology.v4.routerServerSide)
+    }
+
+    @Test func ip6tablesRedirectIPv6() async throws {
+        let outcome = try await InterceptionScenario(
+            family: .v6, diversion: .iptablesRedirect(.v6), proxyFlags: ["--upstream", "original-dst"]
+        ).run()
+        expectInspected(outcome, family: .v6, postfixSees: NamespaceTopology.v6.routerServerSide)
+    }
+
+    @Test(arguments: [NamespaceTopology.Family.v4, .v6])
+    func nftRedirect(family: NamespaceTopology.Family) async throws {
+        let outcome = try await InterceptionScenario(
+            family: family, diversion: .nftRedirect, proxyFlags: ["--upstream", "original-dst"]
+        ).run()
+        expectInspected(outcome, family: family, postfixSees: NamespaceTopology.addresses(family).routerServerSide)
+    }
+
+    @Test(arguments: [NamespaceTopology.Family.v4, .v6])
+    func tproxyWithTransparent(family: NamespaceTopology.Family) async throws {
+        let outcome = try await InterceptionScenario(family: family, diversion: .tproxy(family), proxyFlags: ["--transparent"]).run()
+        expectInspected(outcome, family: family, postfixSees: NamespaceTopology.addresses(family).routerServerSide)
+    }
+
+    @Test(arguments: [NamespaceTopology.Family.v4, .v6])
+    func nftTproxyWithTransparent(family: NamespaceTopology.Family) async throws {
+        let outcome = try await InterceptionScenario(family: family, diversion: .nftTproxy, proxyFlags: ["--transparent"]).run()
+        expectInspected(outcome, family: family, postfixSees: NamespaceTopology.addresses(family).routerServerSide)
+    }
+
+    /// `--upstream-source client`: the upstream leg leaves from the client's own address, so
+    /// Postfix logs (and writes into Received:) the real client, not the router.
+    @Test(arguments: [NamespaceTopology.Family.v4, .v6])
+    func tproxyUpstreamFromClientAddress(family: NamespaceTopology.Family) async throws {
+        let outcome = try await InterceptionScenario(
+            family: family, diversion: .tproxy(family), proxyFlags: ["--transparent", "--upstream-source", "client"]
+        ).run()
+        let client = NamespaceTopology.addresses(family).client
+        expectInspected(outcome, family: family, postfixSees: client)
+        #expect(outcome.delivered?.contains("[\(family == .v6 ? "IPv6:" : "")\(client)]") == true,
+            "Received: names the client's address: \(outcome.delivered ?? "nothing delivered")")
+    }
+
+    /// A connection made straight to the listener, not intercepted: its "original destination"
+    /// is the proxy itself. It is refused with 421 and a clear reason; nothing reaches Postfix.
+    @Test(arguments: [(false, NamespaceTopology.v4.routerClientSide), (true, "127.0.0.1")])
+    func loopGuardRefusesConnectionsToTheListenerItself(fromRouter: Bool, host: String) async throws {
+        let outcome = try await InterceptionScenario(
+            family: .v4, diversion: .iptablesRedirect(.v4), proxyFlags: ["--upstream", "original-dst"],
+            target: .listener(inRouter: fromRouter, host: host)
+        ).run()
+        #expect(outcome.replies.count == 1 && outcome.replies.first?.hasPrefix("421 4.4.6 ") == true, "\(outcome.summary)")
+        let end = outcome.events.named("session-end").first
+        #expect(end?["reason"] as? String == "interception-loop", "\(outcome.summary)")
+        #expect(outcome.events.named("session-start").first?["server"] as? String == "\(host):\(InterceptionScenario.proxyPort)")
+        #expect(outcome.proxyStandardError.contains("not intercepted"), "the diagnostic says why: \(outcome.proxyStandardError)")
+        #expect(!outcome.postfixLog.contains("connect from"), "the proxy made no upstream connection: \(outcome.postfixLog)")
+        #expect(outcome.proxyExit == 0)
+    }
+
+    /// The session went through the proxy to the server the client asked for, and was inspected.
+    private func expectInspected(
+        _ outcome: InterceptionOutcome, family: NamespaceTopology.Family, postfixSees source: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let addresses = NamespaceTopology.addresses(family)
+        let server = family == .v4 ? "\(addresses.server):25" : "[\(addresses.server)]:25"
+        let replies = outcome.replies
+        let codes = replies.map { String($0.prefix(3)) }
+        #expect(codes == ["220", "250", "550", "250", "250", "354", "250", "221"], "\(outcome.summary)", sourceLocation: sourceLocation)
+        #expect(replies.first?.hasPrefix("220 upstream.test") == true, "Postfix's greeting", sourceLocation: sourceLocation)
+        #expect(replies.count > 2 && replies[2].hasPrefix("550 5.7.1 VRFY refused by smtp-inspect"),
+            "the proxy refused VRFY", sourceLocation: sourceLocation)
+
+        let start = outcome.events.named("session-start").first
+        #expect(start?["server"] as? String == server, "the audit names the intercepted server: \(outcome.summary)",
+            sourceLocation: sourceLocation)
+        let client = start?["client"] as? String ?? ""
+        #expect(client.hasPrefix(family == .v4 ? "\(addresses.client):" : "[\(addresses.client)]:"), "\(client)",
+            sourceLocation: sourceLocation)
+        let vrfy = outcome.events.named("command").first { $0["verb"] as? String == "VRFY" }
+        #expect(vrfy?["action"] as? String == "reject" && vrfy?["rule"] as? String == "no-vrfy", sourceLocation: sourceLocation)
+        #expect(outcome.sessionEnded, sourceLocation: sourceLocation)
+
+        #expect(outcome.delivered?.contains("body \(outcome.token)") == true, "delivered into Postfix's mailbox: \(outcome.summary)",
+            sourceLocation: sourceLocation)
+        #expect(outcome.postfixLog.contains("connect from unknown[\(source)]"), "Postfix's client is \(source): \(outcome.postfixLog)",
+            sourceLocation: sourceLocation)
+        let disconnects = outcome.postfixDisconnects
+        #expect(disconnects.count == 1 && disconnects.allSatisfy { $0.contains("mail=1") && !$0.contains("vrfy") },
+            "Postfix never saw VRFY: \(disconnects)", sourceLocation: sourceLocation)
+        #expect(outcome.proxyExit == 0, "\(outcome.proxyStandardError)", sourceLocation: sourceLocation)
+    }
+}

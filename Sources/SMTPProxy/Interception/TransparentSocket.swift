@@ -3,7 +3,7 @@ import NIOPosix
 
 /// `IP_TRANSPARENT` (SOL_IP, 19) and `IPV6_TRANSPARENT` (SOL_IPV6, 75): a listener with it
 /// accepts connections `TPROXY` diverts to it, and a connecting socket with it may bind to an
-/// address that is not the host's (the client's). Setting it needs `CAP_NET_ADMIN`.
+/// address that is not the host's (the client's). Setting it needs `CAP_NET_ADMIN` (or `CAP_NET_RAW`).
 enum TransparentSocket {
     static let ipv4 = ChannelOptions.Types.SocketOption(level: SocketOptionLevel(0), name: SocketOptionName(19))
     static let ipv6 = ChannelOptions.Types.SocketOption(level: SocketOptionLevel(41), name: SocketOptionName(75))
@@ -24,7 +24,7 @@ enum TransparentSocket {
     /// A transparent listener could not be made.
     struct Failure: Error, CustomStringConvertible {
         var underlying: any Error
-        var description: String { "IP_TRANSPARENT: \(underlying) (--transparent needs CAP_NET_ADMIN)" }
+        var description: String { "IP_TRANSPARENT: \(underlying) (--transparent needs CAP_NET_ADMIN or CAP_NET_RAW)" }
     }
 }
 

@@ -27,8 +27,8 @@ struct ProxyCommand: AsyncParsableCommand {
 
             Transparent interception (a router diverts port 25 to the proxy; see README, \
             "Transparent interception", for the iptables/nft rules):
-              smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst     # REDIRECT
-              smtp-inspect proxy --listen 0.0.0.0:10025 --transparent               # TPROXY
+              smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst  # REDIRECT
+              smtp-inspect proxy --listen 0.0.0.0:10025 --transparent            # TPROXY
             A connection made straight to the listener is refused with 421 (it would loop).
             """
     )

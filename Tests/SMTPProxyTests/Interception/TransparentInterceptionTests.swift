@@ -21,12 +21,14 @@ import Testing
         expectInspected(outcome, family: .v6, postfixSees: NamespaceTopology.v6.routerServerSide)
     }
 
-    @Test(arguments: [NamespaceTopology.Family.v4, .v6])
-    func nftRedirect(family: NamespaceTopology.Family) async throws {
+    /// One `[::]` listener serves two servers (the server's IPv4 and its IPv6 address), each
+    /// session audited under the server it went to.
+    @Test func nftRedirectOneListenerTwoServers() async throws {
         let outcome = try await InterceptionScenario(
-            family: family, diversion: .nftRedirect, proxyFlags: ["--upstream", "original-dst"]
+            family: .v6, diversion: .nftRedirect, proxyFlags: ["--upstream", "original-dst"], targets: [.server(.v4), .server(.v6)]
         ).run()
-        expectInspected(outcome, family: family, postfixSees: NamespaceTopology.addresses(family).routerServerSide)
+        expectInspected(outcome, family: .v4, postfixSees: NamespaceTopology.v4.routerServerSide)
+        expectInspected(outcome, session: 1, family: .v6, postfixSees: NamespaceTopology.v6.routerServerSide)
     }
 
     @Test(arguments: [NamespaceTopology.Family.v4, .v6])
@@ -50,8 +52,9 @@ import Testing
         ).run()
         let client = NamespaceTopology.addresses(family).client
         expectInspected(outcome, family: family, postfixSees: client)
-        #expect(outcome.delivered?.contains("[\(family == .v6 ? "IPv6:" : "")\(client)]") == true,
-            "Received: names the client's address: \(outcome.delivered ?? "nothing delivered")")
+        let delivered = outcome.dialogs.first?.delivered
+        #expect(delivered?.contains("[\(family == .v6 ? "IPv6:" : "")\(client)]") == true,
+            "Received: names the client's address: \(delivered ?? "nothing delivered")")
     }
 
     /// A connection made straight to the listener, not intercepted: its "original destination"
@@ -60,9 +63,10 @@ import Testing
     func loopGuardRefusesConnectionsToTheListenerItself(fromRouter: Bool, host: String) async throws {
         let outcome = try await InterceptionScenario(
             family: .v4, diversion: .iptablesRedirect(.v4), proxyFlags: ["--upstream", "original-dst"],
-            target: .listener(inRouter: fromRouter, host: host)
+            targets: [.listener(inRouter: fromRouter, host: host)]
         ).run()
-        #expect(outcome.replies.count == 1 && outcome.replies.first?.hasPrefix("421 4.4.6 ") == true, "\(outcome.summary)")
+        let replies = outcome.dialogs.first?.replies ?? []
+        #expect(replies.count == 1 && replies.first?.hasPrefix("421 4.4.6 ") == true, "\(outcome.summary)")
         let end = outcome.events.named("session-end").first
         #expect(end?["reason"] as? String == "interception-loop", "\(outcome.summary)")
         #expect(outcome.events.named("session-start").first?["server"] as? String == "\(host):\(InterceptionScenario.proxyPort)")
@@ -72,35 +76,46 @@ import Testing
     }
 
     /// The session went through the proxy to the server the client asked for, and was inspected.
+    /// Session `session` (0: the first) of `outcome` went through the proxy to the server the
+    /// client asked for, and was inspected.
     private func expectInspected(
-        _ outcome: InterceptionOutcome, family: NamespaceTopology.Family, postfixSees source: String,
+        _ outcome: InterceptionOutcome, session: Int = 0, family: NamespaceTopology.Family, postfixSees source: String,
         sourceLocation: SourceLocation = #_sourceLocation
     ) {
+        guard session < outcome.dialogs.count else {
+            Issue.record("no session \(session): \(outcome.summary)", sourceLocation: sourceLocation)
+            return
+        }
+        let dialog = outcome.dialogs[session]
         let addresses = NamespaceTopology.addresses(family)
         let server = family == .v4 ? "\(addresses.server):25" : "[\(addresses.server)]:25"
-        let replies = outcome.replies
+        let replies = dialog.replies
         let codes = replies.map { String($0.prefix(3)) }
         #expect(codes == ["220", "250", "550", "250", "250", "354", "250", "221"], "\(outcome.summary)", sourceLocation: sourceLocation)
         #expect(replies.first?.hasPrefix("220 upstream.test") == true, "Postfix's greeting", sourceLocation: sourceLocation)
         #expect(replies.count > 2 && replies[2].hasPrefix("550 5.7.1 VRFY refused by smtp-inspect"),
             "the proxy refused VRFY", sourceLocation: sourceLocation)
 
-        let start = outcome.events.named("session-start").first
+        let starts = outcome.events.named("session-start")
+        let start = session < starts.count ? starts[session] : nil
         #expect(start?["server"] as? String == server, "the audit names the intercepted server: \(outcome.summary)",
             sourceLocation: sourceLocation)
         let client = start?["client"] as? String ?? ""
-        #expect(client.hasPrefix(family == .v4 ? "\(addresses.client):" : "[\(addresses.client)]:"), "\(client)",
-            sourceLocation: sourceLocation)
-        let vrfy = outcome.events.named("command").first { $0["verb"] as? String == "VRFY" }
+        // An IPv4 client of an IPv6 listener is named as the socket sees it (::ffff:a.b.c.d).
+        let clientForms = family == .v4 ? ["\(addresses.client):", "[::ffff:\(addresses.client)]:"] : ["[\(addresses.client)]:"]
+        #expect(clientForms.contains { client.hasPrefix($0) }, "\(client)", sourceLocation: sourceLocation)
+        let id = start?["session"] as? String
+        let vrfy = outcome.events.first { $0["session"] as? String == id && $0["verb"] as? String == "VRFY" }
         #expect(vrfy?["action"] as? String == "reject" && vrfy?["rule"] as? String == "no-vrfy", sourceLocation: sourceLocation)
-        #expect(outcome.sessionEnded, sourceLocation: sourceLocation)
+        #expect(outcome.events.contains { $0["session"] as? String == id && $0["event"] as? String == "session-end" },
+            sourceLocation: sourceLocation)
 
-        #expect(outcome.delivered?.contains("body \(outcome.token)") == true, "delivered into Postfix's mailbox: \(outcome.summary)",
+        #expect(dialog.delivered?.contains("body \(dialog.token)") == true, "delivered into Postfix's mailbox: \(outcome.summary)",
             sourceLocation: sourceLocation)
         #expect(outcome.postfixLog.contains("connect from unknown[\(source)]"), "Postfix's client is \(source): \(outcome.postfixLog)",
             sourceLocation: sourceLocation)
         let disconnects = outcome.postfixDisconnects
-        #expect(disconnects.count == 1 && disconnects.allSatisfy { $0.contains("mail=1") && !$0.contains("vrfy") },
+        #expect(disconnects.count == outcome.dialogs.count && disconnects.allSatisfy { $0.contains("mail=1") && !$0.contains("vrfy") },
             "Postfix never saw VRFY: \(disconnects)", sourceLocation: sourceLocation)
         #expect(outcome.proxyExit == 0, "\(outcome.proxyStandardError)", sourceLocation: sourceLocation)
     }

@@ -1,11 +1,18 @@
 /// What an `InterceptionScenario` observed: the client's replies, the proxy's audit log and
 /// diagnostics, and what Postfix logged and delivered.
 struct InterceptionOutcome: @unchecked Sendable {
-    var replies: [String]
-    var clientError: String
-    var token: String
-    var sessionEnded = false
-    var delivered: String?
+    /// One client session.
+    struct Dialog {
+        /// One line per reply (a multiline reply's lines joined by " | "), greeting first.
+        var replies: [String]
+        var clientError: String
+        /// In the message's subject and body.
+        var token: String
+        /// The message as Postfix delivered it, if it did.
+        var delivered: String?
+    }
+
+    var dialogs: [Dialog] = []
     var proxyExit: Int32?
     var events: [[String: Any]] = []
     var postfixLog = ""
@@ -18,6 +25,6 @@ struct InterceptionOutcome: @unchecked Sendable {
     }
 
     var summary: String {
-        "replies: \(replies)\nclient stderr: \(clientError)\nevents: \(events)\nproxy stderr: \(proxyStandardError)\npostfix log: \(postfixLog)"
+        "dialogs: \(dialogs)\nevents: \(events)\nproxy stderr: \(proxyStandardError)\npostfix log: \(postfixLog)"
     }
 }

@@ -18,17 +18,27 @@ struct InterceptionScenario: Sendable {
 
         """
 
+    /// The listener's family: `0.0.0.0`, or `[::]` (which takes IPv4 clients too).
     var family: NamespaceTopology.Family
     var diversion: Diversion
     /// `--upstream original-dst`, `--transparent`, …
     var proxyFlags: [String]
-    /// Where the client connects (default: the server's port 25, which the router diverts).
-    var target: Target = .server
+    /// Where the client connects, one session after the other, all through the same proxy.
+    var targets: [Target]
 
     enum Target: Sendable {
-        case server
+        /// The server's port 25 (which the router diverts) at its address of this family.
+        case server(NamespaceTopology.Family)
         /// Straight to the proxy's listener at this address, from this namespace (not intercepted).
         case listener(inRouter: Bool, host: String)
+    }
+
+    /// By default one session, to the server's address of the listener's family.
+    init(family: NamespaceTopology.Family, diversion: Diversion, proxyFlags: [String], targets: [Target]? = nil) {
+        self.family = family
+        self.diversion = diversion
+        self.proxyFlags = proxyFlags
+        self.targets = targets ?? [.server(family)]
     }
 
     /// Runs the scenario; throws when the set-up fails.
@@ -60,23 +70,28 @@ struct InterceptionScenario: Sendable {
         try poll("smtp-inspect to listen") { proxy.standardError.contains("listening") || !proxy.isRunning }
         guard proxy.isRunning else { throw NamespaceTopology.Failure(description: "smtp-inspect exited: \(proxy.standardError)") }
 
-        let token = "tp-" + UUID().uuidString.lowercased()
-        let (namespace, host, port) = endpoint(topology)
-        let dialog = try topology.execute(in: namespace, "python3", ["-c", Self.clientScript, host, "\(port)", token])
-        let replies = dialog.output.split(separator: "\n").map(String.init)
-
-        var outcome = InterceptionOutcome(replies: replies, clientError: dialog.error, token: token)
-        // Conditions another process brings about: polled, each with a deadline; a timeout is
-        // not an error here, the test's expectations then say what is missing.
-        outcome.sessionEnded = (try? poll("session-end in the audit log") {
-            auditEvents(at: auditPath).contains { $0["event"] as? String == "session-end" }
-        }) != nil
-        if replies.first?.hasPrefix("220") == true {
-            outcome.delivered = postfix.deliveredMessages().first { $0.contains(token) }
-            if outcome.delivered == nil, (try? poll("delivery", timeout: 60) { postfix.messages(containing: token).count > 0 }) != nil {
-                outcome.delivered = postfix.messages(containing: token).first
+        var outcome = InterceptionOutcome()
+        for target in targets {
+            let token = "tp-" + UUID().uuidString.lowercased()
+            let (namespace, host, port) = endpoint(target, topology)
+            let client = try topology.execute(in: namespace, "python3", ["-c", Self.clientScript, host, "\(port)", token])
+            var dialog = InterceptionOutcome.Dialog(
+                replies: client.output.split(separator: "\n").map(String.init), clientError: client.error, token: token)
+            outcome.dialogs.append(dialog)
+            // Conditions another process brings about: polled, each with a deadline; a timeout
+            // is not an error here, the test's expectations then say what is missing.
+            let sessions = outcome.dialogs.count
+            _ = try? poll("\(sessions) session-end events in the audit log") {
+                auditEvents(at: auditPath).filter { $0["event"] as? String == "session-end" }.count >= sessions
             }
-            _ = try? poll("Postfix to log the disconnect") { postfix.log().contains("disconnect from") }
+            guard dialog.replies.first?.hasPrefix("220") == true else { continue }
+            _ = try? poll("delivery", timeout: 60) { !postfix.messages(containing: token).isEmpty }
+            dialog.delivered = postfix.messages(containing: token).first
+            outcome.dialogs[outcome.dialogs.count - 1] = dialog
+            let served = outcome.dialogs.filter { $0.replies.first?.hasPrefix("220") == true }.count
+            _ = try? poll("Postfix to log \(served) disconnects") {
+                postfix.log().components(separatedBy: "disconnect from").count - 1 >= served
+            }
         }
         proxy.send(signal: SIGTERM)
         outcome.proxyExit = proxy.waitForExit()
@@ -86,9 +101,9 @@ struct InterceptionScenario: Sendable {
         return outcome
     }
 
-    private func endpoint(_ topology: NamespaceTopology) -> (namespace: String, host: String, port: Int) {
+    private func endpoint(_ target: Target, _ topology: NamespaceTopology) -> (namespace: String, host: String, port: Int) {
         switch target {
-        case .server: (topology.client, NamespaceTopology.addresses(family).server, 25)
+        case .server(let family): (topology.client, NamespaceTopology.addresses(family).server, 25)
         case .listener(let inRouter, let host): (inRouter ? topology.router : topology.client, host, Self.proxyPort)
         }
     }

@@ -18,9 +18,10 @@ extension SessionOrigin {
         }
     }
 
-    /// Sends the session to `original`, or refuses it when that is the proxy's own listener.
-    mutating func intercept(_ original: SocketAddress?, listener: SocketAddress?, source: UpstreamSource) {
-        guard let original else {
+    /// Sends the session to `found` (the original destination), or refuses it when that is the
+    /// proxy's own listener.
+    mutating func intercept(_ found: SocketAddress?, listener: SocketAddress?, source: UpstreamSource) {
+        guard let original = found?.unmapped else {
             refusal = OriginRefusal(
                 reply: SMTPReply(code: 421, "4.3.0 Error: original destination unknown, try again later"),
                 reason: "original-destination-unknown", detail: "the accepted socket has no local address")
@@ -32,7 +33,7 @@ extension SessionOrigin {
             refusal = .loop(listener: listener)
             return
         }
-        if source == .client, var spoofed = client {
+        if source == .client, var spoofed = client?.unmapped {
             // The client's address, not its port: that four-tuple is the intercepted connection's.
             spoofed.port = 0
             upstreamSource = spoofed

@@ -57,6 +57,17 @@ import Testing
             "Received: names the client's address: \(delivered ?? "nothing delivered")")
     }
 
+    /// The same through one `[::]` listener for both families (nft tproxy): the IPv4 client,
+    /// which the IPv6 socket sees as ::ffff:10.77.1.2, still reaches Postfix from 10.77.1.2.
+    @Test func nftTproxyUpstreamFromClientAddressOneListenerTwoServers() async throws {
+        let outcome = try await InterceptionScenario(
+            family: .v6, diversion: .nftTproxy, proxyFlags: ["--transparent", "--upstream-source", "client"],
+            targets: [.server(.v4), .server(.v6)]
+        ).run()
+        expectInspected(outcome, family: .v4, postfixSees: NamespaceTopology.v4.client)
+        expectInspected(outcome, session: 1, family: .v6, postfixSees: NamespaceTopology.v6.client)
+    }
+
     /// A connection made straight to the listener, not intercepted: its "original destination"
     /// is the proxy itself. It is refused with 421 and a clear reason; nothing reaches Postfix.
     @Test(arguments: [(false, NamespaceTopology.v4.routerClientSide), (true, "127.0.0.1")])

@@ -36,14 +36,37 @@ struct ProxyCommand: AsyncParsableCommand {
             Example:
               smtp-inspect proxy --listen 0.0.0.0:25 --upstream 127.0.0.1:2525 \\
                 --filters /etc/smtp-inspect/filters --log /var/log/smtp-inspect.jsonl
+
+            Transparent interception (a router diverts port 25 to the proxy; see README, \
+            "Transparent interception", for the iptables/nft rules):
+              smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst  # REDIRECT
+              smtp-inspect proxy --listen 0.0.0.0:10025 --transparent            # TPROXY
+            A connection made straight to the listener is refused with 421 (it would loop).
             """
     )
 
     @Option(help: ArgumentHelp("Address to accept clients on (IPv4, [IPv6] or host name).", valueName: "host:port"))
     var listen: String
 
-    @Option(help: ArgumentHelp("The SMTP server to forward to.", valueName: "host:port"))
-    var upstream: String
+    @Option(
+        help: ArgumentHelp(
+            "The SMTP server to forward to, or original-dst: each connection's own original destination "
+                + "(connections diverted to --listen by iptables/nft REDIRECT or DNAT; one listener serves any number of servers).",
+            valueName: "host:port|original-dst"))
+    var upstream: String?
+
+    @Flag(
+        help: ArgumentHelp(
+            "Accept connections diverted by TPROXY (IP_TRANSPARENT on the listener; needs CAP_NET_ADMIN) and forward "
+                + "each to its original destination. Implies --upstream original-dst; REDIRECTed connections work too."))
+    var transparent = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Source address of upstream connections: proxy (the proxy's own) or client (the client's, so the server "
+                + "sees the real client; needs --transparent and the policy routing in the README).",
+            valueName: "proxy|client"))
+    var upstreamSource = "proxy"
 
     @Option(name: .customLong("filters"), help: ArgumentHelp("Rule file or directory (repeatable). None: audit only.", valueName: "path"))
     var filters: [String] = []
@@ -122,7 +145,7 @@ struct ProxyCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
-        guard HostAndPort(parsing: upstream) != nil else { throw ValidationError("--upstream: expected host:port, got '\(upstream)'") }
+        _ = try upstreamChoice()
         guard let mode = TLSMode(rawValue: tls) else {
             throw ValidationError("--tls: expected passthrough, strip or terminate, got '\(tls)'")
         }
@@ -167,9 +190,10 @@ struct ProxyCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("smtp-inspect: --proxy-protocol-from: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        let choice = try upstreamChoice()
         let configuration = ProxyConfiguration(
             listen: HostAndPort(parsing: listen)!,
-            upstream: HostAndPort(parsing: upstream)!,
+            upstream: choice.upstream,
             filterPaths: filters,
             dryRun: dryRun,
             tlsMode: TLSMode(rawValue: tls)!,
@@ -181,7 +205,9 @@ struct ProxyCommand: AsyncParsableCommand {
             threads: max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount),
             metrics: metrics.flatMap(HostAndPort.init(parsing:)),
             proxyProtocol: ProxyProtocolSettings(
-                acceptsHeader: proxyProtocolIn, allowedPeers: allowedPeers, outgoing: proxyProtocolOut.flatMap(ProxyProtocolVersion.init))
+                acceptsHeader: proxyProtocolIn, allowedPeers: allowedPeers, outgoing: proxyProtocolOut.flatMap(ProxyProtocolVersion.init)),
+            interception: choice.interception,
+            upstreamSource: choice.source
         )
         let policies: PolicyStore
         let auditLog: AuditLogWriter

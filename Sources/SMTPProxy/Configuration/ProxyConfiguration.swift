@@ -4,7 +4,13 @@ import SMTPCore
 /// build it directly.
 public struct ProxyConfiguration: Sendable {
     public var listen: HostAndPort
+    /// `--upstream HOST:PORT`; not used when `interception` takes each session's destination
+    /// from its connection.
     public var upstream: HostAndPort
+    /// `--upstream original-dst`, `--transparent`.
+    public var interception: InterceptionMode
+    /// `--upstream-source`.
+    public var upstreamSource: UpstreamSource
     /// Rule files and directories (`--filters`); empty: pure audit.
     public var filterPaths: [String]
     public var dryRun: Bool
@@ -35,8 +41,12 @@ public struct ProxyConfiguration: Sendable {
         connectTimeout: Int64 = 30,
         threads: Int = System.coreCount,
         metrics: HostAndPort? = nil,
-        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
+        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings(),
+        interception: InterceptionMode = .off,
+        upstreamSource: UpstreamSource = .proxy
     ) {
+        self.interception = interception
+        self.upstreamSource = upstreamSource
         self.listen = listen
         self.upstream = upstream
         self.filterPaths = filterPaths

@@ -82,11 +82,15 @@ public final class ProxyServer: Service, Sendable {
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.writeBufferWaterMark, value: Self.waterMark)
+                .serverChannelInitializer { channel in
+                    context.configuration.interception == .transparent
+                        ? TransparentSocket.prepareListener(channel) : channel.eventLoop.makeSucceededVoidFuture()
+                }
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    SessionOrigin.make(for: channel, configuration: context.configuration).flatMapThrowing { base in
                         let proxyProtocol = context.configuration.proxyProtocol
                         let handler = SessionChannelHandler(waitsForProxyHeader: proxyProtocol.acceptsHeader) { handler, handlerContext, header in
-                            var origin = SessionOrigin(channel: handlerContext.channel, upstream: context.configuration.upstream)
+                            var origin = base
                             if let header { origin.apply(header) }
                             origin.implicitTLS = implicitTLS
                             return ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
@@ -110,7 +114,7 @@ public final class ProxyServer: Service, Sendable {
         }
         listeners.add(channel)
         var metadata: Logger.Metadata = [
-            "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstream)",
+            "listen": "\(channel.localAddress.map { "\($0)" } ?? "?")", "upstream": "\(context.configuration.upstreamDescription)",
             "tls": "\(implicitTLS ? "implicit" : context.configuration.tlsMode.rawValue)",
         ]
         if let metricsAddress { metadata["metrics"] = "\(metricsAddress)" }

@@ -71,6 +71,12 @@ final class ProxySession {
         switch side {
         case .client:
             engine.start(at: .now(), into: &effects)
+            if let refusal = origin.refusal {
+                logger.warning("\(refusal.detail)")
+                engine.refuse(with: refusal.reply, reason: refusal.reason, at: .now(), into: &effects)
+                apply()
+                return
+            }
             guard context.limiter.acquire() else {
                 engine.refuse(
                     with: SMTPReply(code: 421, "4.7.0 Error: too many connections, try again later"),
@@ -227,6 +233,7 @@ final class ProxySession {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: ProxyServer.waterMark)
             .connectTimeout(.seconds(context.configuration.connectTimeout))
+            .bindingTransparently(to: origin.upstreamSource)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)

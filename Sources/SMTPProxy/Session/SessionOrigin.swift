@@ -14,6 +14,11 @@ struct SessionOrigin {
     var upstream: UpstreamTarget
     /// The client came in on the implicit-TLS listener: its leg is encrypted from the first byte.
     var implicitTLS = false
+    /// The address the upstream leg connects from, when not the proxy's own (the client's, with
+    /// `--upstream-source client`).
+    var upstreamSource: SocketAddress?
+    /// Set when the session must be turned away before it begins (the interception loop guard).
+    var refusal: OriginRefusal?
 
     /// The plain case: the channel's own addresses and the configured upstream.
     init(channel: any Channel, upstream: HostAndPort) {

@@ -15,10 +15,15 @@ final class PostfixInstance: @unchecked Sendable {
 
     var maildir: String { "\(directory)/mail/box/new" }
 
-    init(extraMainCF: [String] = []) throws {
+    /// - Parameter namespace: run inside this network namespace (`ip netns exec`), smtpd
+    ///   listening on port 25 of `addresses` (e.g. `["10.77.2.2", "[fd77:2::2]"]`) instead of a
+    ///   free loopback port.
+    init(extraMainCF: [String] = [], namespace: String? = nil, addresses: [String] = []) throws {
         let postfix = try ExternalProcess.locate("postfix")
         directory = "/tmp/pf" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        port = freeLoopbackPort()
+        let port = namespace == nil ? freeLoopbackPort() : 25
+        self.port = port
+        let placement = namespace == nil ? [] : ["inet_interfaces = all", "inet_protocols = all", "smtpd_peername_lookup = no"]
         let files = FileManager.default
         for sub in ["conf", "queue", "data", "mail"] {
             try files.createDirectory(atPath: "\(directory)/\(sub)", withIntermediateDirectories: true)
@@ -56,10 +61,10 @@ final class PostfixInstance: @unchecked Sendable {
             "smtpd_soft_error_limit = 1000",
             "smtpd_hard_error_limit = 1000",
             "smtpd_junk_command_limit = 100000",
-        ] + extraMainCF
+        ] + placement + extraMainCF
         try (main.joined(separator: "\n") + "\n").write(toFile: "\(directory)/conf/main.cf", atomically: true, encoding: .utf8)
-        let master = [
-            "127.0.0.1:\(port) inet n - n - - smtpd",
+        let listeners = namespace == nil ? ["127.0.0.1:\(port)"] : addresses.map { "\($0):\(port)" }
+        let master = listeners.map { "\($0) inet n - n - - smtpd" } + [
             "pickup unix n - n 60 1 pickup", "cleanup unix n - n - 0 cleanup", "qmgr unix n - n 300 1 qmgr",
             "tlsmgr unix - - n 1000? 1 tlsmgr", "rewrite unix - - n - - trivial-rewrite",
             "bounce unix - - n - 0 bounce", "defer unix - - n - 0 bounce", "trace unix - - n - 0 bounce",
@@ -72,17 +77,23 @@ final class PostfixInstance: @unchecked Sendable {
         try (master.joined(separator: "\n") + "\n").write(toFile: "\(directory)/conf/master.cf", atomically: true, encoding: .utf8)
 
         process = Process()
-        process.executableURL = URL(fileURLWithPath: postfix)
-        process.arguments = ["-c", "\(directory)/conf", "start-fg"]
+        let command = [postfix, "-c", "\(directory)/conf", "start-fg"]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: try ExternalProcess.locate("ip"))
+            process.arguments = ["netns", "exec", namespace] + command
+        } else {
+            process.executableURL = URL(fileURLWithPath: postfix)
+            process.arguments = Array(command.dropFirst())
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
         logReader = BackgroundReader(output.fileHandleForReading)
         try process.run()
-        let port = port
         let process = process
         let started = waitUntil("postfix to listen on \(port)") {
-            (try? RawSMTPClient(port: port)) != nil || !process.isRunning
+            let listening = namespace.map { Self.listens(in: $0, port: port, count: listeners.count) } ?? ((try? RawSMTPClient(port: port)) != nil)
+            return listening || !process.isRunning
         }
         if !started || !process.isRunning {
             process.terminate()
@@ -91,6 +102,13 @@ final class PostfixInstance: @unchecked Sendable {
             Issue.record("postfix did not start: \(output)")
             throw ExternalProcess.MissingTool(program: "postfix (did not start)")
         }
+    }
+
+    /// Whether `count` sockets listen on `port` in `namespace` (asked of `ss`: no test connection
+    /// that Postfix would log).
+    private static func listens(in namespace: String, port: Int, count: Int) -> Bool {
+        let sockets = try? ExternalProcess.run("ip", ["netns", "exec", namespace, "ss", "-Hltn", "sport = :\(port)"])
+        return (sockets?.output.split(separator: "\n").count ?? 0) >= count
     }
 
     /// Messages delivered so far, oldest first (each as Postfix wrote it, headers included).

@@ -30,12 +30,18 @@ final class ProxyProcess: @unchecked Sendable {
         throw ExternalProcess.MissingTool(program: "smtp-inspect")
     }
 
-    /// Starts `smtp-inspect` with `arguments` (e.g. `["proxy", "--listen", …]`).
-    init(_ arguments: [String]) throws {
+    /// Starts `smtp-inspect` with `arguments` (e.g. `["proxy", "--listen", …]`), inside the
+    /// network namespace `namespace` when given (`ip netns exec` execs it: same pid).
+    init(_ arguments: [String], namespace: String? = nil) throws {
         self.arguments = arguments
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
-        process.arguments = arguments
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: try ExternalProcess.locate("ip"))
+            process.arguments = ["netns", "exec", namespace, try Self.binaryPath()] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+            process.arguments = arguments
+        }
         let errorPipe = Pipe()
         let outputPipe = Pipe()
         process.standardError = errorPipe

@@ -166,6 +166,7 @@ final class ProxySession {
         let leg: InspectionEngine.TLSLeg = side == .client ? .client : .upstream
         context.metrics?.tlsHandshake(leg: leg, succeeded: failure == nil)
         guard let failure else {
+            if side == .client { acknowledgeHandshakeNow() }
             clientHandler.resumeReadingIfAllowed()
             upstreamHandler?.resumeReadingIfAllowed()
             return
@@ -336,6 +337,14 @@ final class ProxySession {
             tlsHandshakeFinished(side, failure: error)
             leg?.close(promise: nil)
         }
+    }
+
+    /// BoringSSL keeps its TLS 1.3 session tickets until the proxy first writes, so nothing
+    /// acknowledges the client's Finished but a delayed ACK (40 ms on Linux), and a client with
+    /// Nagle on (most) holds its next command until then. TCP_QUICKACK sends that ACK now.
+    private func acknowledgeHandshakeNow() {
+        let quickACK = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: 12))  // TCP_QUICKACK
+        try? clientHandler.context?.channel.syncOptions?.setOption(quickACK, value: 1)
     }
 
     private func finishIfDone() {

@@ -32,6 +32,9 @@ final class ProxySession {
     /// A TLS handshake is under way on that leg (`--tls terminate`, `--listen-tls`).
     private var clientHandshaking = false
     private var upstreamHandshaking = false
+    /// Below each leg's TLS handler until that leg's first application data (see the type).
+    private var clientAcknowledger: HandshakeAckHandler?
+    private var upstreamAcknowledger: HandshakeAckHandler?
 
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
@@ -111,6 +114,13 @@ final class ProxySession {
     private var limiterHeld = false
 
     func received(_ bytes: ByteBuffer, from side: SessionChannelHandler.Side) {
+        if side == .client, let acknowledger = clientAcknowledger, !clientHandshaking {
+            clientAcknowledger = nil
+            clientHandler.context?.pipeline.syncOperations.removeHandler(acknowledger, promise: nil)
+        } else if side == .upstream, let acknowledger = upstreamAcknowledger, !upstreamHandshaking {
+            upstreamAcknowledger = nil
+            upstreamHandler?.context?.pipeline.syncOperations.removeHandler(acknowledger, promise: nil)
+        }
         switch side {
         case .client: engine.receiveFromClient(bytes, at: .now(), into: &effects)
         case .upstream: engine.receiveFromServer(bytes, at: .now(), into: &effects)
@@ -166,7 +176,6 @@ final class ProxySession {
         let leg: InspectionEngine.TLSLeg = side == .client ? .client : .upstream
         context.metrics?.tlsHandshake(leg: leg, succeeded: failure == nil)
         guard let failure else {
-            if side == .client { acknowledgeHandshakeNow() }
             clientHandler.resumeReadingIfAllowed()
             upstreamHandler?.resumeReadingIfAllowed()
             return
@@ -325,26 +334,22 @@ final class ProxySession {
         let leg = side == .client ? clientHandler.context : upstreamHandler?.context
         guard let pipeline = leg?.pipeline.syncOperations else { return }
         do {
+            let acknowledger = HandshakeAckHandler()
             switch side {
             case .client:
                 try pipeline.addHandler(tls.clientHandler(), position: .first)
                 clientHandshaking = true
+                clientAcknowledger = acknowledger
             case .upstream:
                 try pipeline.addHandler(tls.upstreamHandler(for: origin.upstream), position: .first)
                 upstreamHandshaking = true
+                upstreamAcknowledger = acknowledger
             }
+            try pipeline.addHandler(acknowledger, position: .first)
         } catch {
             tlsHandshakeFinished(side, failure: error)
             leg?.close(promise: nil)
         }
-    }
-
-    /// BoringSSL keeps its TLS 1.3 session tickets until the proxy first writes, so nothing
-    /// acknowledges the client's Finished but a delayed ACK (40 ms on Linux), and a client with
-    /// Nagle on (most) holds its next command until then. TCP_QUICKACK sends that ACK now.
-    private func acknowledgeHandshakeNow() {
-        let quickACK = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: 12))  // TCP_QUICKACK
-        try? clientHandler.context?.channel.syncOptions?.setOption(quickACK, value: 1)
     }
 
     private func finishIfDone() {

@@ -29,12 +29,9 @@ final class ProxySession {
 
     private var recorder: SessionRecorder?
 
-    /// A TLS handshake is under way on that leg (`--tls terminate`, `--listen-tls`).
-    private var clientHandshaking = false
-    private var upstreamHandshaking = false
-    /// Below each leg's TLS handler until that leg's first application data (see the type).
-    private var clientAcknowledger: HandshakeAckHandler?
-    private var upstreamAcknowledger: HandshakeAckHandler?
+    /// Each leg's TLS (`--tls terminate`, `--listen-tls`).
+    private var clientTLS: LegTLSState
+    private var upstreamTLS = LegTLSState()
 
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
@@ -64,7 +61,7 @@ final class ProxySession {
         configuration.clientTLSAtStart = origin.implicitTLS
         configuration.upstreamUnverified = context.configuration.tls.upstreamInsecure
         engine = InspectionEngine(configuration: configuration, policy: context.policies.policy)
-        clientHandshaking = origin.implicitTLS
+        clientTLS = LegTLSState(handshakingFromStart: origin.implicitTLS)
         context.sessions.opened()
     }
 
@@ -114,16 +111,13 @@ final class ProxySession {
     private var limiterHeld = false
 
     func received(_ bytes: ByteBuffer, from side: SessionChannelHandler.Side) {
-        if side == .client, let acknowledger = clientAcknowledger, !clientHandshaking {
-            clientAcknowledger = nil
-            clientHandler.context?.pipeline.syncOperations.removeHandler(acknowledger, promise: nil)
-        } else if side == .upstream, let acknowledger = upstreamAcknowledger, !upstreamHandshaking {
-            upstreamAcknowledger = nil
-            upstreamHandler?.context?.pipeline.syncOperations.removeHandler(acknowledger, promise: nil)
-        }
         switch side {
-        case .client: engine.receiveFromClient(bytes, at: .now(), into: &effects)
-        case .upstream: engine.receiveFromServer(bytes, at: .now(), into: &effects)
+        case .client:
+            clientTLS.applicationDataArrived(on: clientHandler.context?.pipeline.syncOperations)
+            engine.receiveFromClient(bytes, at: .now(), into: &effects)
+        case .upstream:
+            upstreamTLS.applicationDataArrived(on: upstreamHandler?.context?.pipeline.syncOperations)
+            engine.receiveFromServer(bytes, at: .now(), into: &effects)
         }
         apply(flush: false, order: side == .client ? .clientFirst : .serverFirst)
     }
@@ -162,16 +156,15 @@ final class ProxySession {
 
     func legFailed(_ side: SessionChannelHandler.Side, error: any Error) {
         logger.debug("\(side) connection error: \(error)")
-        let handshaking = side == .client ? clientHandshaking : upstreamHandshaking
-        guard handshaking else { return }
+        guard side == .client ? clientTLS.handshaking : upstreamTLS.handshaking else { return }
         tlsHandshakeFinished(side, failure: error)
     }
 
     /// A TLS handshake on `side` ended: `failure` is nil when it succeeded.
     func tlsHandshakeFinished(_ side: SessionChannelHandler.Side, failure: (any Error)?) {
         switch side {
-        case .client: clientHandshaking = false
-        case .upstream: upstreamHandshaking = false
+        case .client: clientTLS.handshakeEnded()
+        case .upstream: upstreamTLS.handshakeEnded()
         }
         let leg: InspectionEngine.TLSLeg = side == .client ? .client : .upstream
         context.metrics?.tlsHandshake(leg: leg, succeeded: failure == nil)
@@ -201,7 +194,7 @@ final class ProxySession {
         case .client:
             // A TLS handshake must read to finish, and the replies it holds back (a 421 from
             // a failed upstream, say) only go out once it has.
-            if clientHandshaking { return true }
+            if clientTLS.handshaking { return true }
             guard upstreamOpen, let upstream = upstreamHandler?.context else {
                 // Upstream gone for good (the proxy aborted an oversized message): the engine
                 // still reads the client to its end of data, which gets 552.
@@ -212,7 +205,7 @@ final class ProxySession {
             let clientWritable = clientHandler.context?.channel.isWritable ?? false
             return upstream.channel.isWritable && clientWritable && engine.wantsClientInput
         case .upstream:
-            if upstreamHandshaking { return true }
+            if upstreamTLS.handshaking { return true }
             guard clientOpen, let client = clientHandler.context else { return true }
             return client.channel.isWritable
         }
@@ -334,18 +327,10 @@ final class ProxySession {
         let leg = side == .client ? clientHandler.context : upstreamHandler?.context
         guard let pipeline = leg?.pipeline.syncOperations else { return }
         do {
-            let acknowledger = HandshakeAckHandler()
             switch side {
-            case .client:
-                try pipeline.addHandler(tls.clientHandler(), position: .first)
-                clientHandshaking = true
-                clientAcknowledger = acknowledger
-            case .upstream:
-                try pipeline.addHandler(tls.upstreamHandler(for: origin.upstream), position: .first)
-                upstreamHandshaking = true
-                upstreamAcknowledger = acknowledger
+            case .client: try clientTLS.begin(with: tls.clientHandler(), on: pipeline)
+            case .upstream: try upstreamTLS.begin(with: tls.upstreamHandler(for: origin.upstream), on: pipeline)
             }
-            try pipeline.addHandler(acknowledger, position: .first)
         } catch {
             tlsHandshakeFinished(side, failure: error)
             leg?.close(promise: nil)

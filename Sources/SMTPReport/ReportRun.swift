@@ -35,6 +35,11 @@ public struct ReportRun: Sendable {
         let sessions = SessionGrouping.sessions(from: events)
         let html = ReportPage(inputs: inputs, sessions: sessions).html()
         let data = Data(html.utf8)
+        let directory = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReportError("\(output): cannot write (no such directory: \(directory))")
+        }
         do {
             try data.write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {

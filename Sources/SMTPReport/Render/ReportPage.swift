@@ -44,7 +44,7 @@ public struct ReportPage: Sendable {
             </form>
             <div class="split">
             <div class="list-pane"><div id="list-status" class="list-status"></div>
-            <table id="session-list"><thead><tr><th>Session</th><th>Client</th><th>Sender</th><th>Msgs</th><th>Flags</th></tr></thead><tbody></tbody></table>
+            <table id="session-list"><colgroup><col class="c-id"><col class="c-client"><col class="c-sender"><col class="c-msgs"><col class="c-flags"></colgroup><thead><tr><th>Session</th><th>Client</th><th>Sender</th><th title="messages">#</th><th>Flags</th></tr></thead><tbody></tbody></table>
             <div class="pager"><button type="button" id="page-prev">‹ Previous</button><span id="page-info"></span><button type="button" id="page-next">Next ›</button></div></div>
             <div id="detail" class="detail-pane"><p class="empty">No session selected.</p></div>
             </div></section>

@@ -126,10 +126,10 @@ enum ReportScriptSource {
       tr.appendChild(h("td", { title: sender }, sender));
       tr.appendChild(h("td", null, String(r[MESSAGES])));
       var flags = h("td");
-      if (hasAction(r, "reject")) flags.appendChild(h("span", { "class": "flag rej", title: "a command was rejected" }, "rejected"));
-      if (hasAction(r, "rewrite")) flags.appendChild(h("span", { "class": "flag rw", title: "a command was rewritten" }, "rewritten"));
-      if (r[ANOMALIES].length) flags.appendChild(h("span", { "class": "flag anom", title: r[ANOMALIES].map(str).join(", ") }, r[ANOMALIES].length + " anomal" + (r[ANOMALIES].length > 1 ? "ies" : "y")));
-      if (r[REASON] < 0) flags.appendChild(h("span", { "class": "flag open", title: "no session-end in the input" }, "open"));
+      if (hasAction(r, "reject")) flags.appendChild(h("span", { "class": "flag rej", title: "a command was rejected" }, "\u2715"));
+      if (hasAction(r, "rewrite")) flags.appendChild(h("span", { "class": "flag rw", title: "a command was rewritten" }, "\u270e"));
+      if (r[ANOMALIES].length) flags.appendChild(h("span", { "class": "flag anom", title: "anomalies: " + r[ANOMALIES].map(str).join(", ") }, "\u2691" + r[ANOMALIES].length));
+      if (r[REASON] < 0) flags.appendChild(h("span", { "class": "flag open", title: "no session-end in the input" }, "\u2026"));
       tr.appendChild(flags);
       body.appendChild(tr);
     }

@@ -39,16 +39,18 @@ enum ReportStyle {
         .filters input,.filters select{font:inherit;padding:4px 6px;border:1px solid #b8c2cf;border-radius:5px;min-width:150px;color:var(--fg)}
         button{font:inherit;cursor:pointer}
         .filters button,.pager button{padding:4px 12px;border:1px solid #b8c2cf;border-radius:5px;background:#fff}
-        .split{display:grid;grid-template-columns:minmax(340px,420px) minmax(0,1fr);gap:14px;align-items:start}
+        .split{display:grid;grid-template-columns:minmax(360px,460px) minmax(0,1fr);gap:14px;align-items:start}
         .list-pane,.detail-pane{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:10px}
         .list-status{color:var(--muted);font-size:12px;margin-bottom:6px}
         table{border-collapse:collapse;width:100%}
+        #session-list{table-layout:fixed}
+        #session-list col.c-id{width:31%}#session-list col.c-client{width:27%}#session-list col.c-sender{width:24%}#session-list col.c-msgs{width:6%}#session-list col.c-flags{width:12%}
         #session-list th{text-align:left;font-size:12px;color:var(--muted);font-weight:600;border-bottom:1px solid var(--line);padding:4px 6px}
-        #session-list td{padding:5px 6px;border-bottom:1px solid #eef1f5;font-size:12.5px;max-width:150px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+        #session-list td{padding:5px 6px;border-bottom:1px solid #eef1f5;font-size:12.5px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
         #session-list tbody tr{cursor:pointer}
         #session-list tbody tr:hover{background:#f0f5fc}
         #session-list tbody tr.selected{background:#dde9fb}
-        .flag{display:inline-block;border-radius:4px;padding:0 5px;font-size:11px;margin-right:3px;color:#fff}
+        .flag{display:inline-block;border-radius:4px;padding:0 4px;font-size:11px;margin-right:2px;color:#fff;font-weight:600}
         .flag.rej{background:var(--err)}.flag.anom{background:var(--anom)}.flag.open{background:#7b8794}.flag.rw{background:var(--rewrite)}
         .pager{display:flex;justify-content:space-between;align-items:center;margin-top:8px;font-size:12px;color:var(--muted)}
         .pager button:disabled{opacity:.4;cursor:default}

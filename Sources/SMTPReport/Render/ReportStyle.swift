@@ -44,7 +44,7 @@ enum ReportStyle {
         .list-status{color:var(--muted);font-size:12px;margin-bottom:6px}
         table{border-collapse:collapse;width:100%}
         #session-list{table-layout:fixed}
-        #session-list col.c-id{width:31%}#session-list col.c-client{width:27%}#session-list col.c-sender{width:24%}#session-list col.c-msgs{width:6%}#session-list col.c-flags{width:12%}
+        #session-list col.c-id{width:30%}#session-list col.c-client{width:25%}#session-list col.c-sender{width:22%}#session-list col.c-msgs{width:6%}#session-list col.c-flags{width:17%}
         #session-list th{text-align:left;font-size:12px;color:var(--muted);font-weight:600;border-bottom:1px solid var(--line);padding:4px 6px}
         #session-list td{padding:5px 6px;border-bottom:1px solid #eef1f5;font-size:12.5px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
         #session-list tbody tr{cursor:pointer}

@@ -34,6 +34,10 @@ struct ReportBrowserTests {
         #expect(occurrences(of: "data-local=\"false\" data-from=\"server\"", in: dom) == 3)
         #expect(dom.contains("data-kind=\"anomaly\" data-anomaly=\"stripped-keyword-used\""))
         #expect(dom.contains("data-kind=\"end\" data-reason=\"quit\""))
+        // The overview: four sessions, and no-vrfy-expn's two hits as a bar that searches for it.
+        #expect(dom.contains("<div class=\"card\" id=\"stat-sessions\"><div class=\"card-title\">Sessions</div><div class=\"card-value\">4</div>"))
+        #expect(dom.contains("data-filter=\"rule\" data-value=\"no-vrfy-expn\" tabindex=\"0\"><title>no-vrfy-expn: 2</title>"))
+        #expect(dom.contains("data-filter=\"anomaly\" data-value=\"smuggling-attempt\""))
     }
 
     @Test func theSmugglingAttemptIsFlaggedAndTheBodyIsOneBar() throws {
@@ -92,6 +96,39 @@ struct ReportBrowserTests {
         #expect(loaded.dom.contains("<tspan class=\"stripped-kw\" data-keyword=\"STARTTLS\">STARTTLS</tspan>"))
         #expect(loaded.dom.contains("stripped by --tls strip"))
         #expect(loaded.dom.contains("data-verb=\"STARTTLS\" data-action=\"reject\" data-rule=\"--tls strip\" data-from=\"client\" data-to=\"proxy\""))
+        #expect(loaded.caughtErrors.isEmpty && loaded.uncaughtErrors.isEmpty, "\(loaded.caughtErrors) \(loaded.uncaughtErrors)")
+    }
+
+    /// swaks-plain.pcap through a rule that rewrites alice's sender and one that strips
+    /// PIPELINING: the MAIL arrow shows what was received and, past the proxy, what was forwarded.
+    @Test func aRewrittenCommandShowsBeforeAndAfter() throws {
+        let workspace = try ReportWorkspace()
+        let rules = workspace.file("rules.yaml")
+        try Data("""
+            rules:
+              - name: rename-alice
+                command: MAIL
+                argument: '(?i)^FROM:<alice@example\\.net>'
+                action: rewrite
+                replace: 'FROM:<alice@example.org>'
+              - name: hide-pipelining
+                ehlo-keyword: PIPELINING
+                action: strip
+
+            """.utf8).write(to: URL(fileURLWithPath: rules))
+        let page = try workspace.report([ReportWorkspace.capture("swaks-plain.pcap"), "--filters", rules])
+        let loaded = try HeadlessChromium.dumpDOM(page)
+        let dom = loaded.dom
+        #expect(dom.contains("data-verb=\"MAIL\" data-action=\"rewrite\" data-rule=\"rename-alice\" data-from=\"client\" data-to=\"server\""))
+        #expect(dom.contains(">MAIL FROM:&lt;alice@example.net&gt;</text>"), "the command as received")
+        #expect(dom.contains("<g class=\"fwd\" data-forwarded=\"MAIL FROM:<alice@example.org>\">")
+            || dom.contains("<g class=\"fwd\" data-forwarded=\"MAIL FROM:&lt;alice@example.org&gt;\">"), "the command as forwarded")
+        #expect(dom.contains("rewritten by rename-alice"))
+        #expect(dom.contains("data-keyword=\"PIPELINING\">PIPELINING</tspan>"))
+        #expect(dom.contains("stripped by hide-pipelining"))
+        // The overview counts both rules.
+        #expect(dom.contains("data-filter=\"rule\" data-value=\"rename-alice\""))
+        #expect(dom.contains("data-filter=\"rule\" data-value=\"hide-pipelining\""))
         #expect(loaded.caughtErrors.isEmpty && loaded.uncaughtErrors.isEmpty, "\(loaded.caughtErrors) \(loaded.uncaughtErrors)")
     }
 

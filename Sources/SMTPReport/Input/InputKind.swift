@@ -1,5 +1,6 @@
 /// What a report input is, told by its first bytes rather than its name: a pcap or pcapng capture
-/// (by the file magic), or a JSON-lines audit log (the first non-blank byte is `{`).
+/// (by the file magic), or a JSON-lines audit log (the first non-blank byte is `{`, or the
+/// file is empty).
 enum InputKind: Equatable {
     case capture
     case auditLog
@@ -17,7 +18,12 @@ enum InputKind: Equatable {
             return
         }
         let blanks: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
-        guard let first = prefix.first(where: { !blanks.contains($0) }), first == UInt8(ascii: "{") else { return nil }
+        // An empty log is a log: a proxy that has not seen a session yet.
+        guard let first = prefix.first(where: { !blanks.contains($0) }) else {
+            self = .auditLog
+            return
+        }
+        guard first == UInt8(ascii: "{") else { return nil }
         self = .auditLog
     }
 }

@@ -52,6 +52,18 @@ struct ReportCommandLineTests {
         #expect(noOutput.status == 2)
     }
 
+    /// A proxy that has not logged a session yet: an empty report, not an error.
+    @Test func anEmptyLogGivesAnEmptyReport() throws {
+        let workspace = try ReportWorkspace()
+        let log = workspace.file("audit.jsonl")
+        try Data().write(to: URL(fileURLWithPath: log))
+        let loaded = try HeadlessChromium.dumpDOM(try workspace.report([log]))
+        #expect(loaded.dom.contains("data-ready=\"true\""))
+        #expect(loaded.dom.contains(">0 sessions<"))
+        #expect(loaded.dom.contains("No session matches."))
+        #expect(loaded.caughtErrors.isEmpty && loaded.uncaughtErrors.isEmpty, "\(loaded.caughtErrors) \(loaded.uncaughtErrors)")
+    }
+
     /// Audit log lines cannot break out of the data block or into the markup.
     @Test func logTextCannotInjectMarkup() throws {
         let workspace = try ReportWorkspace()

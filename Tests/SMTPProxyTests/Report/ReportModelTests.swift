@@ -21,7 +21,8 @@ struct ReportModelTests {
         #expect(InputKind(prefix: [0x0A, 0x0D, 0x0D, 0x0A, 0, 0]) == .capture)
         #expect(InputKind(prefix: Array("\n  {\"ts\":".utf8)) == .auditLog)
         #expect(InputKind(prefix: Array("hello".utf8)) == nil)
-        #expect(InputKind(prefix: []) == nil)
+        #expect(InputKind(prefix: []) == .auditLog)
+        #expect(InputKind(prefix: Array(" \n\r\n".utf8)) == .auditLog)
     }
 
     @Test func groupsInterleavedSessionsAndCountsWhatTheyDid() throws {

@@ -29,8 +29,19 @@ public struct ReportRun: Sendable {
         guard !inputs.isEmpty else { throw ReportError("no input: name an audit log or a capture") }
         let reader = ReportInputReader(options: options)
         var events: [LoggedEvent] = []
+        var seen: Set<String> = []
         for input in inputs {
-            events += try reader.events(of: input)
+            var (batch, isCapture) = try reader.read(input)
+            // Logs merge by session id (a session may span rotated files); a capture's ids are
+            // its file name and a number, so two captures of the same name would merge: the
+            // later one's sessions are called by their path instead.
+            if isCapture, batch.contains(where: { seen.contains($0.session) }) {
+                for index in batch.indices {
+                    batch[index].session = input + "#" + (batch[index].session.split(separator: "#").last.map(String.init) ?? "")
+                }
+            }
+            for event in batch { seen.insert(event.session) }
+            events += batch
         }
         let sessions = SessionGrouping.sessions(from: events)
         let html = ReportPage(inputs: inputs, sessions: sessions).html()

@@ -18,6 +18,11 @@ public struct ReportInputReader: Sendable {
     /// - Throws: `ReportError` for a missing or unreadable file, a file that is neither a log nor
     ///   a capture, a line that is not an audit event, or a damaged capture.
     public func events(of path: String) throws(ReportError) -> [LoggedEvent] {
+        try read(path).events
+    }
+
+    /// The events of `path`, and whether it was a capture.
+    func read(_ path: String) throws(ReportError) -> (events: [LoggedEvent], isCapture: Bool) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ReportError("\(path): cannot open (\(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))")
         }
@@ -25,9 +30,9 @@ public struct ReportInputReader: Sendable {
         try? handle.close()
         switch InputKind(prefix: prefix) {
         case .capture:
-            return try captureEvents(path)
+            return (try captureEvents(path), true)
         case .auditLog:
-            return try logEvents(path)
+            return (try logEvents(path), false)
         case nil:
             throw ReportError("\(path): neither a JSON-lines audit log nor a pcap/pcapng capture")
         }

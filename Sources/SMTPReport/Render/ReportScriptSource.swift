@@ -96,7 +96,10 @@ enum ReportScriptSource {
     f.address.value = f.sender.value = f.recipient.value = f.rule.value = f.anomaly.value = f.cls.value = "";
     refilter();
   });
-  // A click on a chart bar searches for it.
+  // A click on a chart bar (or Enter on it) searches for it.
+  $("overview").addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && ev.target.closest("[data-filter]")) ev.target.closest("[data-filter]").dispatchEvent(new MouseEvent("click", { bubbles: true }));
+  });
   $("overview").addEventListener("click", function (ev) {
     var g = ev.target.closest("[data-filter]");
     if (!g) return;
@@ -119,7 +122,7 @@ enum ReportScriptSource {
     var first = state.page * PAGE, last = Math.min(total, first + PAGE);
     for (var k = first; k < last; k++) {
       var i = at(k), r = sessions[i];
-      var tr = h("tr", { "data-index": i, "data-session": S[r[ID]], "class": i === state.selected ? "selected" : null });
+      var tr = h("tr", { "data-index": i, "data-session": S[r[ID]], tabindex: "0", "class": i === state.selected ? "selected" : null });
       tr.appendChild(h("td", { "class": "mono", title: S[r[ID]] + "\n" + when(r[START]) }, S[r[ID]]));
       tr.appendChild(h("td", { "class": "mono", title: S[r[CLIENT]] }, S[r[CLIENT]]));
       var sender = r[SENDERS].length ? S[r[SENDERS][0]] + (r[SENDERS].length > 1 ? " +" + (r[SENDERS].length - 1) : "") : "";
@@ -144,6 +147,13 @@ enum ReportScriptSource {
   document.querySelector("#session-list tbody").addEventListener("click", function (ev) {
     var tr = ev.target.closest("tr[data-index]");
     if (tr) select(Number(tr.getAttribute("data-index")));
+  });
+  document.querySelector("#session-list tbody").addEventListener("keydown", function (ev) {
+    var tr = ev.target.closest("tr[data-index]");
+    if (!tr) return;
+    if (ev.key === "Enter") select(Number(tr.getAttribute("data-index")));
+    var next = ev.key === "ArrowDown" ? tr.nextElementSibling : ev.key === "ArrowUp" ? tr.previousElementSibling : null;
+    if (next) { ev.preventDefault(); next.focus(); select(Number(next.getAttribute("data-index"))); }
   });
 
   function select(i) {

@@ -52,6 +52,18 @@ struct ReportCommandLineTests {
         #expect(noOutput.status == 2)
     }
 
+    /// Two captures of the same name (replay calls their sessions `<file name>#<n>`) stay apart.
+    @Test func capturesOfTheSameNameStayApart() throws {
+        let workspace = try ReportWorkspace()
+        try FileManager.default.createDirectory(atPath: workspace.file("copy"), withIntermediateDirectories: true)
+        let copy = workspace.file("copy/swaks-plain.pcap")
+        try FileManager.default.copyItem(atPath: ReportWorkspace.capture("swaks-plain.pcap"), toPath: copy)
+        let page = try String(contentsOfFile: try workspace.report([ReportWorkspace.capture("swaks-plain.pcap"), copy]), encoding: .utf8)
+        #expect(page.contains("<span class=\"count\">2</span>"))
+        #expect(page.contains("\"swaks-plain.pcap#0\""))
+        #expect(page.contains("\"\(copy)#0\""))
+    }
+
     /// A proxy that has not logged a session yet: an empty report, not an error.
     @Test func anEmptyLogGivesAnEmptyReport() throws {
         let workspace = try ReportWorkspace()

@@ -52,6 +52,18 @@ struct ReportCommandLineTests {
         #expect(noOutput.status == 2)
     }
 
+    /// Self-contained: no attribute or rule that loads anything; the only URL is the SVG namespace.
+    @Test func thePageFetchesNothing() throws {
+        let workspace = try ReportWorkspace()
+        let html = try String(contentsOfFile: try workspace.report([ReportWorkspace.capture("several-sessions.pcap")]), encoding: .utf8)
+        for loader in [" src=", " href=", "url(", "@import", "@font-face", "fetch(", "XMLHttpRequest", "<link", "<iframe"] {
+            #expect(!html.contains(loader), "\(loader) in the page")
+        }
+        let urls = html.components(separatedBy: "http").dropFirst().map { String($0.prefix(30)) }
+        #expect(urls.allSatisfy { $0.hasPrefix("://www.w3.org/2000/svg") || $0.hasPrefix("-equiv=") }, "\(urls)")
+        #expect(html.contains("Content-Security-Policy\" content=\"default-src 'none'"))
+    }
+
     /// Two captures of the same name (replay calls their sessions `<file name>#<n>`) stay apart.
     @Test func capturesOfTheSameNameStayApart() throws {
         let workspace = try ReportWorkspace()

@@ -5,6 +5,7 @@
 // Module edges (data flows one way: bytes in → engine → decisions out):
 //   smtp-inspect (CLI) → SMTPProxy  → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
 //                      → SMTPReplay → PcapCapture → CPcap (libpcap)
+//                      → SMTPReport → SMTPReplay (audit logs and captures → one HTML page)
 // SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
 // touches NIOPosix; only PcapCapture touches libpcap.
 import PackageDescription
@@ -67,6 +68,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SMTPReport",
+            dependencies: ["SMTPCore", "SMTPReplay"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SMTPProxy",
             dependencies: [
                 "SMTPCore", "SMTPFilters", "PcapCapture",
@@ -90,6 +96,7 @@ let package = Package(
                 "SMTPCore",
                 "SMTPFilters",
                 "SMTPReplay",
+                "SMTPReport",
                 "PcapCapture",
                 "SMTPProxy",
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "SMTPProxyTests",
             dependencies: [
-                "SMTPProxy", "SMTPCore", "SMTPFilters", "SMTPReplay", "PcapCapture",
+                "SMTPProxy", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

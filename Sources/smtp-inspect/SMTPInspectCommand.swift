@@ -19,7 +19,7 @@ struct SMTPInspectCommand: AsyncParsableCommand {
             Exit status: 0 success, 1 runtime failure, 2 bad usage, invalid configuration or \
             unreadable input.
             """,
-        subcommands: [ProxyCommand.self, ReplayCommand.self, CheckCommand.self]
+        subcommands: [ProxyCommand.self, ReplayCommand.self, CheckCommand.self, ReportCommand.self]
     )
 
     /// As `AsyncParsableCommand.main()`, except that usage errors exit with 2 (SPEC §2) rather

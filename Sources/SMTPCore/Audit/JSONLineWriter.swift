@@ -51,10 +51,14 @@ public struct JSONLineWriter: Sendable {
         text += ":"
     }
 
-    static func appendQuoted(_ value: String, to out: inout String) {
+    /// Appends `value` as a JSON string. `htmlSafe` also writes `<`, `>`, `&`, U+2028 and U+2029
+    /// as `\u…` escapes, so the text may sit inside an HTML `<script>` element (the audit report).
+    public static func appendQuoted(_ value: String, to out: inout String, htmlSafe: Bool = false) {
         out += "\""
         var needsEscape = false
-        for byte in value.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+        for byte in value.utf8
+        where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F
+            || (htmlSafe && (byte == 0x3C || byte == 0x3E || byte == 0x26 || byte == 0xE2)) {
             needsEscape = true
             break
         }
@@ -68,7 +72,8 @@ public struct JSONLineWriter: Sendable {
                 case "\n": out += "\\n"
                 case "\r": out += "\\r"
                 case "\t": out += "\\t"
-                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F
+                    || (htmlSafe && ["<", ">", "&", "\u{2028}", "\u{2029}"].contains(scalar)):
                     let hex = String(scalar.value, radix: 16)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 default:

@@ -2,7 +2,15 @@
 // Benchmarks live outside the main package so that its build stays lean.
 //   swift run -c release engine-throughput     # engine MB/s on a 100 MiB DATA body, commands/s
 //   swift run -c release make-capture F N K    # a synthetic capture for scripts/replay-vs-tshark
+//   swift package benchmark                    # ordo-one micro-benchmarks of the engine (Benchmarks/SMTPCoreBenchmarks)
 import PackageDescription
+
+/// What the engine benchmarks link: the engine, the rule loader, ByteBuffer.
+let engineDependencies: [Target.Dependency] = [
+    .product(name: "SMTPCore", package: "smtp-inspect"),
+    .product(name: "SMTPFilters", package: "smtp-inspect"),
+    .product(name: "NIOCore", package: "swift-nio"),
+]
 
 let package = Package(
     name: "smtp-inspect-benchmarks",
@@ -10,21 +18,24 @@ let package = Package(
     dependencies: [
         .package(name: "smtp-inspect", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         .executableTarget(
             name: "engine-throughput",
-            dependencies: [
-                .product(name: "SMTPCore", package: "smtp-inspect"),
-                .product(name: "SMTPFilters", package: "smtp-inspect"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
+            dependencies: engineDependencies,
             path: "Sources/engine-throughput"
         ),
         .executableTarget(
             name: "make-capture",
             dependencies: [.product(name: "PcapCapture", package: "smtp-inspect")],
             path: "Sources/make-capture"
+        ),
+        .executableTarget(
+            name: "SMTPCoreBenchmarks",
+            dependencies: engineDependencies + [.product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/SMTPCoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

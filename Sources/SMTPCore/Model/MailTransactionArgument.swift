@@ -25,13 +25,48 @@ public struct MailTransactionArgument: Hashable, Sendable {
         self = parsed
     }
 
-    /// `FROM:<path> KEY=VALUE …` with single blanks.
+    /// `FROM:<path> KEY=VALUE …` with single blanks. Built in one allocation (none up to 15 octets).
     public var canonical: String {
-        var out = "\(keyword):<\(path)>"
+        var length = keyword.utf8.count + path.utf8.count + 3
         for parameter in parameters {
-            out += " " + parameter.description
+            length += 1 + parameter.keyword.utf8.count + (parameter.value.map { $0.utf8.count + 1 } ?? 0)
+        }
+        var out = ""
+        out.reserveCapacity(length)
+        out += keyword
+        out += ":<"
+        out += path
+        out += ">"
+        for parameter in parameters {
+            out += " "
+            out += parameter.keyword
+            if let value = parameter.value {
+                out += "="
+                out += value
+            }
         }
         return out
+    }
+
+    /// Whether `text` is already `canonical`, octet for octet (what most clients send): the
+    /// canonical argument is then `text` itself, shared rather than built anew.
+    public func isCanonical(_ text: String) -> Bool {
+        var rest = text.utf8[...]
+        func take(_ piece: String) -> Bool {
+            for byte in piece.utf8 {
+                guard rest.first == byte else { return false }
+                rest = rest.dropFirst()
+            }
+            return true
+        }
+        guard take(keyword), take(":<"), take(path), take(">") else { return false }
+        for parameter in parameters {
+            guard take(" "), take(parameter.keyword) else { return false }
+            if let value = parameter.value {
+                guard take("="), take(value) else { return false }
+            }
+        }
+        return rest.isEmpty
     }
 
     public func parameter(_ keyword: String) -> ESMTPParameter? {

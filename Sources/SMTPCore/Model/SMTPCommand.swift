@@ -18,15 +18,24 @@ public struct SMTPCommand: Hashable, Sendable {
 
     /// The form rules see; see the type's documentation.
     public var canonicalArgument: String {
+        canonicalArgument(transaction: transactionArgument)
+    }
+
+    /// `canonicalArgument` from the argument already parsed: `transaction` must be this command's
+    /// `transactionArgument` (the engine parses a MAIL or RCPT argument once per command).
+    public func canonicalArgument(transaction: MailTransactionArgument?) -> String {
+        guard let transaction else { return SMTPGrammar.collapsingBlanks(argument) }
+        return transaction.isCanonical(argument) ? argument : transaction.canonical
+    }
+
+    /// The argument of MAIL (`FROM:`) or RCPT (`TO:`) parsed; nil for other verbs and for an
+    /// argument that does not parse.
+    public var transactionArgument: MailTransactionArgument? {
         switch verb {
-        case .mail:
-            if let parsed = MailTransactionArgument(parsing: argument, keyword: "FROM") { return parsed.canonical }
-        case .rcpt:
-            if let parsed = MailTransactionArgument(parsing: argument, keyword: "TO") { return parsed.canonical }
-        default:
-            break
+        case .mail: MailTransactionArgument(parsing: argument, keyword: "FROM")
+        case .rcpt: MailTransactionArgument(parsing: argument, keyword: "TO")
+        default: nil
         }
-        return SMTPGrammar.collapsingBlanks(argument)
     }
 
     /// The command as it goes on the wire, without CRLF.

@@ -71,17 +71,24 @@ public enum SMTPGrammar {
     ///
     ///     FROM:<a@b> SIZE=10     FROM: <a@b>     from:a@b     TO:<"x y"@b> NOTIFY=NEVER
     ///
+    /// Reads the argument's UTF-8 in place: the only allocations are the strings and the parameter
+    /// list of the result (none for a path and values of up to 15 octets and no parameters).
     /// SeeAlso: RFC 5321 §4.1.2 (`Reverse-path`, `Forward-path`, `Mail-parameters`).
     public static func parseMailTransactionArgument(_ argument: String, keyword: String) -> MailTransactionArgument? {
-        let bytes = Array(argument.utf8)
-        let keywordBytes = Array(keyword.utf8)
-        guard bytes.count > keywordBytes.count else { return nil }
-        for (offset, expected) in keywordBytes.enumerated() {
-            let byte = bytes[offset]
+        var argument = argument
+        return argument.withUTF8 { parseMailTransactionArgument($0, keyword: keyword) }
+    }
+
+    private static func parseMailTransactionArgument(_ bytes: UnsafeBufferPointer<UInt8>, keyword: String) -> MailTransactionArgument? {
+        var index = 0
+        for expected in keyword.utf8 {
+            guard index < bytes.count else { return nil }
+            let byte = bytes[index]
             let upper = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
             guard upper == expected else { return nil }
+            index += 1
         }
-        var index = keywordBytes.count
+        guard index < bytes.count else { return nil }
         while index < bytes.count, isBlank(bytes[index]) { index += 1 }
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
         index += 1
@@ -89,28 +96,38 @@ public enum SMTPGrammar {
         let path: String
         if index < bytes.count, bytes[index] == UInt8(ascii: "<") {
             guard let close = closingAngleBracket(bytes, from: index + 1) else { return nil }
-            path = String(decoding: bytes[(index + 1)..<close], as: UTF8.self)
+            path = String(decoding: UnsafeBufferPointer(rebasing: bytes[(index + 1)..<close]), as: UTF8.self)
             index = close + 1
         } else {
             let start = index
             while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
             guard index > start else { return nil }
-            path = String(decoding: bytes[start..<index], as: UTF8.self)
+            path = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         }
-        let parameters = bytes[index...].split(whereSeparator: { isBlank($0) }).map { word -> ESMTPParameter in
-            if let equals = word.firstIndex(of: UInt8(ascii: "=")) {
-                return ESMTPParameter(
-                    keyword: String(decoding: word[word.startIndex..<equals], as: UTF8.self),
-                    value: String(decoding: word[(equals + 1)...], as: UTF8.self)
-                )
+        var parameters: [ESMTPParameter] = []
+        while index < bytes.count {
+            while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+            let start = index
+            var equals: Int?
+            while index < bytes.count, !isBlank(bytes[index]) {
+                if equals == nil, bytes[index] == UInt8(ascii: "=") { equals = index }
+                index += 1
             }
-            return ESMTPParameter(keyword: String(decoding: word, as: UTF8.self))
+            guard index > start else { break }
+            if let equals {
+                parameters.append(
+                    ESMTPParameter(
+                        keyword: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<equals]), as: UTF8.self),
+                        value: String(decoding: UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<index]), as: UTF8.self)))
+            } else {
+                parameters.append(ESMTPParameter(keyword: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)))
+            }
         }
         return MailTransactionArgument(keyword: keyword, path: path, parameters: parameters)
     }
 
     /// The `>` that closes a path, skipping quoted strings and quoted pairs (`<"a>b"@c>`).
-    private static func closingAngleBracket(_ bytes: [UInt8], from start: Int) -> Int? {
+    private static func closingAngleBracket(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var inQuotes = false
         var index = start
         while index < bytes.count {

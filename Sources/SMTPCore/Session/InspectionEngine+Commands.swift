@@ -82,6 +82,9 @@ extension InspectionEngine {
         }
         let verb = command.verb.name
         let display = Self.displayArgument(command)
+        // MAIL and RCPT arguments are parsed once here, for the keyword gate, the canonical
+        // argument, the limits and the pending entry alike.
+        let transaction = command.transactionArgument
 
         if !line.isCanonical {
             let what = line.containsNUL ? "NUL" : line.containsBareCR ? "bare <CR>" : "bare <LF>"
@@ -110,39 +113,39 @@ extension InspectionEngine {
         if let maximum = settings.maxLineLength, line.raw.readableBytes > maximum {
             anomaly(.lineTooLong, "\(verb) line of \(line.raw.readableBytes) octets (max-line-length \(maximum))", &out)
             if !refuse(command, display: display, reply: SMTPReply(code: 500, "5.5.2 Error: line too long"), rule: "limits.max-line-length", &out) {
-                forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-line-length", &out)
+                forward(command, transaction, line: line, display: display, action: "would-reject", rule: "limits.max-line-length", &out)
             }
             return
         }
         if !command.verb.isKnown {
             anomaly(.unknownCommand, verb.isEmpty ? "empty command line" : verb, &out)
         }
-        if let refusal = strippedKeywordRefusal(command) {
+        if let refusal = strippedKeywordRefusal(command, transaction: transaction) {
             anomaly(.strippedKeywordUsed, "\(refusal.use.parameter ?? verb) needs \(refusal.use.keyword), which was stripped", &out)
             if refuse(command, display: display, reply: refusal.reply, rule: refusal.rule, &out) { return }
-            forward(command, line: line, display: display, action: "would-reject", rule: refusal.rule, &out)
+            forward(command, transaction, line: line, display: display, action: "would-reject", rule: refusal.rule, &out)
             return
         }
 
         if configuration.tlsMode == .terminate, handleCommandUnderTermination(command, display: display, &out) { return }
 
         var canonical = command
-        canonical.argument = command.canonicalArgument
+        canonical.argument = command.canonicalArgument(transaction: transaction)
         let decision = policy.decide(canonical, client: configuration.client)
         let logRule = decision.loggedBy.first
         switch decision.action {
         case .forward, .allow:
-            if applyLimits(command, display: display, line: line, logRule: decision.rule ?? logRule, &out) { return }
-            forward(command, line: line, display: display, action: "forward", rule: decision.rule ?? logRule, &out)
+            if applyLimits(command, transaction, display: display, line: line, logRule: decision.rule ?? logRule, &out) { return }
+            forward(command, transaction, line: line, display: display, action: "forward", rule: decision.rule ?? logRule, &out)
         case .reject(let reply):
             if refuse(command, display: display, reply: reply ?? Self.defaultRejection(for: command.verb), rule: decision.rule, &out) {
                 return
             }
-            forward(command, line: line, display: display, action: "would-reject", rule: decision.rule, &out)
+            forward(command, transaction, line: line, display: display, action: "would-reject", rule: decision.rule, &out)
         case .disconnect(let reply):
             let reply = reply ?? SMTPReply(code: 421, "4.7.0 Service not available, closing transmission channel")
             if configuration.dryRun {
-                forward(command, line: line, display: display, action: "would-disconnect", rule: decision.rule, &out)
+                forward(command, transaction, line: line, display: display, action: "would-disconnect", rule: decision.rule, &out)
                 return
             }
             event(.command(CommandRecord(verb: verb, arg: display, action: "disconnect", rule: decision.rule)), &out)
@@ -159,11 +162,12 @@ extension InspectionEngine {
                 return
             }
             if configuration.dryRun {
-                forward(command, line: line, display: display, action: "would-rewrite", rule: decision.rule, &out)
+                forward(command, transaction, line: line, display: display, action: "would-rewrite", rule: decision.rule, &out)
                 return
             }
-            if applyLimits(rewritten, display: display, line: line, logRule: decision.rule, &out) { return }
-            forward(rewritten, line: nil, display: display, action: "rewrite", rule: decision.rule, original: command, &out)
+            let rewrittenTransaction = rewritten.transactionArgument
+            if applyLimits(rewritten, rewrittenTransaction, display: display, line: line, logRule: decision.rule, &out) { return }
+            forward(rewritten, rewrittenTransaction, line: nil, display: display, action: "rewrite", rule: decision.rule, original: command, &out)
         }
     }
 
@@ -183,23 +187,25 @@ extension InspectionEngine {
     }
 
     /// Built-in limits from `settings.limits`. Returns true when the command was refused.
+    /// `transaction` is the command's `transactionArgument`.
     private mutating func applyLimits(
-        _ command: SMTPCommand, display: String, line: CommandLineFramer.Line, logRule: String?, _ out: inout InspectionEffects
+        _ command: SMTPCommand, _ transaction: MailTransactionArgument?, display: String, line: CommandLineFramer.Line, logRule: String?,
+        _ out: inout InspectionEffects
     ) -> Bool {
         switch command.verb {
         case .mail:
             guard let maximum = settings.maxMessageSize,
-                let size = MailTransactionArgument(parsing: command.argument, keyword: "FROM")?.parameter("SIZE")?.value,
+                let size = transaction?.parameter("SIZE")?.value,
                 let declared = SMTPGrammar.parseDecimal(size, maximum: Int.max), declared > maximum
             else { return false }
             anomaly(.messageTooLarge, "MAIL declares SIZE=\(declared), over max-message-size \(maximum)", &out)
             if refuse(command, display: display, reply: SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"), rule: "limits.max-message-size", &out) { return true }
-            forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-message-size", &out)
+            forward(command, transaction, line: line, display: display, action: "would-reject", rule: "limits.max-message-size", &out)
             return true
         case .rcpt:
             guard let maximum = settings.maxRecipients, recipientsForwarded >= maximum else { return false }
             if refuse(command, display: display, reply: SMTPReply(code: 452, "4.5.3 Error: too many recipients"), rule: "limits.max-recipients", &out) { return true }
-            forward(command, line: line, display: display, action: "would-reject", rule: "limits.max-recipients", &out)
+            forward(command, transaction, line: line, display: display, action: "would-reject", rule: "limits.max-recipients", &out)
             return true
         case .bdat:
             guard let maximum = settings.maxMessageSize, let chunk = BDATArgument(parsing: command.argument),
@@ -226,9 +232,9 @@ extension InspectionEngine {
     }
 
     /// Sends a command upstream (the client's exact bytes unless rewritten or re-framed) and
-    /// records what its reply will mean.
+    /// records what its reply will mean. `transaction` is the command's `transactionArgument`.
     private mutating func forward(
-        _ command: SMTPCommand, line: CommandLineFramer.Line?, display: String, action: String, rule: String?,
+        _ command: SMTPCommand, _ transaction: MailTransactionArgument?, line: CommandLineFramer.Line?, display: String, action: String, rule: String?,
         original: SMTPCommand? = nil, _ out: inout InspectionEffects
     ) {
         let verb = command.verb
@@ -252,10 +258,10 @@ extension InspectionEngine {
         case .ehlo:
             entry.effect = .ehlo
         case .mail:
-            entry.effect = .mail(path: MailTransactionArgument(parsing: command.argument, keyword: "FROM")?.path ?? command.argument)
+            entry.effect = .mail(path: transaction?.path ?? command.argument)
             recipientsForwarded = 0
         case .rcpt:
-            entry.effect = .rcpt(path: MailTransactionArgument(parsing: command.argument, keyword: "TO")?.path ?? command.argument)
+            entry.effect = .rcpt(path: transaction?.path ?? command.argument)
             recipientsForwarded += 1
         case .rset:
             entry.effect = .rset
@@ -344,8 +350,10 @@ extension InspectionEngine {
         out.closeServer = true
     }
 
-    private func strippedKeywordRefusal(_ command: SMTPCommand) -> (use: KeywordGate.Use, rule: String, reply: SMTPReply)? {
-        for use in KeywordGate.uses(of: command) {
+    private func strippedKeywordRefusal(
+        _ command: SMTPCommand, transaction: MailTransactionArgument?
+    ) -> (use: KeywordGate.Use, rule: String, reply: SMTPReply)? {
+        for use in KeywordGate.uses(of: command, transaction: transaction) {
             let rule: String?
             if use.keyword == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"

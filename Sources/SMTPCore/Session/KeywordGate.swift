@@ -10,15 +10,16 @@ enum KeywordGate {
     /// Verbs that are part of every SMTP server and never depend on a keyword.
     private static let baseVerbs: Set<SMTPVerb> = [.helo, .ehlo, .mail, .rcpt, .data, .rset, .noop, .quit]
 
-    static func uses(of command: SMTPCommand) -> [Use] {
+    /// `transaction` is the command's `transactionArgument`, parsed once by the caller.
+    static func uses(of command: SMTPCommand, transaction: MailTransactionArgument?) -> [Use] {
         switch command.verb {
         case .bdat: return [Use(keyword: "CHUNKING")]
         case .xexch50, .xExch50: return [Use(keyword: "XEXCH50"), Use(keyword: "X-EXCH50")]
         case .mail:
-            guard let argument = MailTransactionArgument(parsing: command.argument, keyword: "FROM") else { return [] }
+            guard let argument = transaction else { return [] }
             return argument.parameters.flatMap { mailParameterUses($0) }
         case .rcpt:
-            guard let argument = MailTransactionArgument(parsing: command.argument, keyword: "TO") else { return [] }
+            guard let argument = transaction else { return [] }
             return argument.parameters.compactMap { parameter in
                 switch parameter.keyword {
                 case "NOTIFY", "ORCPT": Use(keyword: "DSN", parameter: parameter.description)
@@ -32,7 +33,7 @@ enum KeywordGate {
     }
 
     private static func mailParameterUses(_ parameter: ESMTPParameter) -> [Use] {
-        let text = parameter.description
+        var text: String { parameter.description }
         switch parameter.keyword {
         case "BODY":
             switch parameter.value.map(SMTPVerb.uppercased) {

@@ -50,6 +50,25 @@ import Testing
             rest: String(decoding: rest, as: UTF8.self), violations: violations)
     }
 
+    /// The line scan reads eight octets at a time: a CR, LF, NUL or TAB at every offset in and
+    /// around a word gives the same outcome as the byte-by-byte scan (`scan` compares both).
+    @Test(arguments: ["\r\n", "\n", "\r", "\0", "\t", "\u{0B}", "\u{0E}", "\u{FF}"])
+    func wordScanFindsLineEndsAtEveryOffset(special: String) {
+        for offset in 0..<24 {
+            let body = String(repeating: "x", count: offset) + special + String(repeating: "y", count: 19) + "\r\n.\r\n"
+            let outcome = Self.scan(body)
+            #expect(outcome.ended)
+            let expected: String
+            switch special {
+            case "\n", "\r": expected = "\r\n"
+            case "\0": expected = " "
+            default: expected = special
+            }
+            #expect(
+                outcome.forwarded == String(repeating: "x", count: offset) + expected + String(repeating: "y", count: 19) + "\r\n.\r\n")
+        }
+    }
+
     @Test func canonicalBodyPassesByteForByte() {
         let body = "Subject: hi\r\n\r\n..leading dot stuffed\r\n.x\r\nlast\r\n.\r\nMAIL FROM:<a@b>\r\n"
         let outcome = Self.scan(body)

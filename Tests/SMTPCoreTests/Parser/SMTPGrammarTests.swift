@@ -43,9 +43,19 @@ import Testing
         ("From : a@b  size=10", "FROM:<a@b> SIZE=10"),
         ("FROM:<>", "FROM:<>"),
         ("FROM:<\"x>y\"@b> BODY=8BITMIME", "FROM:<\"x>y\"@b> BODY=8BITMIME"),
+        ("FROM:<a@b> SIZE=10 body=8bitmime", "FROM:<a@b> SIZE=10 BODY=8bitmime"),
+        ("FROM:<a@b>SIZE=10", "FROM:<a@b> SIZE=10"),
+        ("FROM:<a@b> SIZE=10 ", "FROM:<a@b> SIZE=10"),
+        ("FROM:<a@b> SIZE", "FROM:<a@b> SIZE"),
+        ("FROM:<a@b> SIZE=", "FROM:<a@b> SIZE="),
     ])
-    func canonicalMailArgument(argument: String, canonical: String) {
-        #expect(SMTPCommand(verb: .mail, argument: argument).canonicalArgument == canonical)
+    func canonicalMailArgument(argument: String, canonical: String) throws {
+        let command = SMTPCommand(verb: .mail, argument: argument)
+        #expect(command.canonicalArgument == canonical)
+        let parsed = try #require(command.transactionArgument)
+        // The shortcut that shares an already canonical argument agrees with building it.
+        #expect(parsed.isCanonical(argument) == (argument == parsed.canonical))
+        #expect(parsed.isCanonical(parsed.canonical))
     }
 
     @Test func mailParametersAreTyped() throws {

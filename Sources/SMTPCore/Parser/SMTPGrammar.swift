@@ -9,26 +9,33 @@ public enum SMTPGrammar {
     static let dot: UInt8 = 0x2E
     static let nul: UInt8 = 0x00
 
+    /// RFC 5322 WSP (SP, HT): header folding.
     @inline(__always)
     static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    /// What separates the words of a command line: SP and HT, and VT and FF too, because Postfix's
+    /// smtpd splits commands on `isspace()` (`smtpd_token.c`): `VRFY<VT>root` is VRFY to it, so it
+    /// must be VRFY to the proxy's rules. (CR and LF never get here: they end or refuse the line.)
+    @inline(__always)
+    static func isCommandBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == 0x0B || byte == 0x0C }
 
     /// Splits a command line (without its line end) into verb and argument.
     ///
     ///     "  mail   FROM:<a@b>  " → (MAIL, "FROM:<a@b>")
     ///     "VRFY\tpostmaster"     → (VRFY, "postmaster")
     ///
-    /// Leading blanks are skipped and the verb ends at the first SP or HT, as Postfix's smtpd reads
-    /// it, so a rule on a verb cannot be evaded by spacing. SeeAlso: RFC 5321 §4.1.1 (`Keyword`).
+    /// Leading blanks are skipped and the verb ends at the first SP, HT, VT or FF, as Postfix's smtpd
+    /// reads it, so a rule on a verb cannot be evaded by spacing. SeeAlso: RFC 5321 §4.1.1 (`Keyword`).
     public static func parseCommandLine(_ line: UnsafeRawBufferPointer) -> SMTPCommand {
         var index = 0
         let end = line.count
-        while index < end, isBlank(line[index]) { index += 1 }
+        while index < end, isCommandBlank(line[index]) { index += 1 }
         let verbStart = index
-        while index < end, !isBlank(line[index]) { index += 1 }
+        while index < end, !isCommandBlank(line[index]) { index += 1 }
         let verbBytes = UnsafeRawBufferPointer(rebasing: line[verbStart..<index])
-        while index < end, isBlank(line[index]) { index += 1 }
+        while index < end, isCommandBlank(line[index]) { index += 1 }
         var argumentEnd = end
-        while argumentEnd > index, isBlank(line[argumentEnd - 1]) { argumentEnd -= 1 }
+        while argumentEnd > index, isCommandBlank(line[argumentEnd - 1]) { argumentEnd -= 1 }
         let argumentBytes = UnsafeRawBufferPointer(rebasing: line[index..<argumentEnd])
         let verb = SMTPVerb(String(decoding: verbBytes, as: UTF8.self))
         return SMTPCommand(verb: verb, argument: String(decoding: argumentBytes, as: UTF8.self))
@@ -40,16 +47,16 @@ public enum SMTPGrammar {
 
     /// Blank-separated words of an argument.
     public static func words(_ text: String) -> [String] {
-        text.utf8.split(whereSeparator: { isBlank($0) }).map { String(decoding: $0, as: UTF8.self) }
+        text.utf8.split(whereSeparator: { isCommandBlank($0) }).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Runs of SP/HT become one SP; leading and trailing blanks go.
+    /// Runs of blanks (SP, HT, VT, FF) become one SP; leading and trailing blanks go.
     public static func collapsingBlanks(_ text: String) -> String {
         var needs = false
         var previousBlank = true
         for byte in text.utf8 {
-            let blank = isBlank(byte)
-            if blank && (previousBlank || byte == tab) { needs = true; break }
+            let blank = isCommandBlank(byte)
+            if blank && (previousBlank || byte != space) { needs = true; break }
             previousBlank = blank
         }
         if !needs && !previousBlank { return text }
@@ -82,10 +89,10 @@ public enum SMTPGrammar {
             guard upper == expected else { return nil }
         }
         var index = keywordBytes.count
-        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+        while index < bytes.count, isCommandBlank(bytes[index]) { index += 1 }
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
         index += 1
-        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
+        while index < bytes.count, isCommandBlank(bytes[index]) { index += 1 }
         let path: String
         if index < bytes.count, bytes[index] == UInt8(ascii: "<") {
             guard let close = closingAngleBracket(bytes, from: index + 1) else { return nil }
@@ -93,11 +100,11 @@ public enum SMTPGrammar {
             index = close + 1
         } else {
             let start = index
-            while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
+            while index < bytes.count, !isCommandBlank(bytes[index]) { index += 1 }
             guard index > start else { return nil }
             path = String(decoding: bytes[start..<index], as: UTF8.self)
         }
-        let parameters = bytes[index...].split(whereSeparator: { isBlank($0) }).map { word -> ESMTPParameter in
+        let parameters = bytes[index...].split(whereSeparator: { isCommandBlank($0) }).map { word -> ESMTPParameter in
             if let equals = word.firstIndex(of: UInt8(ascii: "=")) {
                 return ESMTPParameter(
                     keyword: String(decoding: word[word.startIndex..<equals], as: UTF8.self),

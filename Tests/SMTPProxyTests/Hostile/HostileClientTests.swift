@@ -227,23 +227,8 @@ import Testing
                 value += 1
                 return value
             }
-            connection.send("220 fake.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                switch command.verb {
-                case "EHLO":
-                    connection.send("250-fake.test\r\n250 PIPELINING\r\n")
-                    if number == 1 { gate.wait() }  // the first session's upstream reads nothing more
-                case "DATA":
-                    connection.send("354 go ahead\r\n")
-                    var digest = BodyDigest()
-                    _ = try connection.readBody(digest: &digest)
-                    connection.send("250 2.0.0 Ok\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send("250 2.0.0 Ok\r\n")
-                }
-            }
+            // The first session's upstream reads nothing after EHLO.
+            try connection.serveAcceptingEverything(afterEHLO: { if number == 1 { gate.wait() } })
         }
         defer {
             gate.open()

@@ -59,3 +59,27 @@ func wellBehavedSessionSucceeds(port: Int, token: String) -> Bool {
     else { return false }
     return replies.map { String($0.prefix(3)) } == ["220", "250", "250", "250", "354", "250", "221"]
 }
+
+extension FakeUpstream.Connection {
+    /// Plays a server that accepts every command and message (bodies read to their end of data),
+    /// until QUIT; `afterEHLO` runs once the EHLO reply is sent (to stall there, say).
+    func serveAcceptingEverything(afterEHLO: () -> Void = {}) throws {
+        send("220 fake.test ESMTP\r\n")
+        while let command = try readCommand() {
+            switch command.verb {
+            case "EHLO":
+                send("250-fake.test\r\n250 PIPELINING\r\n")
+                afterEHLO()
+            case "DATA":
+                send("354 go ahead\r\n")
+                var digest = BodyDigest()
+                _ = try readBody(digest: &digest)
+                send("250 2.0.0 Ok\r\n")
+            case "QUIT":
+                send("221 2.0.0 Bye\r\n")
+                return
+            default: send("250 2.0.0 Ok\r\n")
+            }
+        }
+    }
+}

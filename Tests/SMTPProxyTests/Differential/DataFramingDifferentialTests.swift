@@ -147,14 +147,15 @@ struct DataSequence: Sendable {
             // it comes earlier, the rest of the fragment garbles that line, and only the
             // agreement of log and Maildir is asked.
             let offset = sequence.smuggledOffset(run: run)
-            let smuggledExpected: Int? = offset.map { model.end < $0 ? nil : model.end == $0 ? 1 : 0 } ?? 0
+            var smuggledExpected: Int? = 0
+            if let offset { smuggledExpected = model.end < offset ? nil : model.end == offset ? 1 : 0 }
             if let offset, model.end <= offset { smuggledReal += 1 }
             for role in ["o", "s", "p"] {
                 let sender = sequence.sender(role, run: run)
                 known.insert(sender)
                 let logs = loggedBySender[sender] ?? []
                 let files = deliveredBySender[sender] ?? []
-                let expected = role == "o" ? 1 : role == "s" ? smuggledExpected : (sequence.pipelined ? 1 : 0)
+                let expected: Int? = role == "o" ? 1 : role == "s" ? smuggledExpected : (sequence.pipelined ? 1 : 0)
                 if logs.count != files.count || (expected.map { $0 != logs.count } ?? false) || logs.count > 1 {
                     problems.append("\(role): the model expects \(expected.map(String.init) ?? "any number of") message(s), "
                         + "the proxy logged \(logs.count), Postfix delivered \(files.count)")

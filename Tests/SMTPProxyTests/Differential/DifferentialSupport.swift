@@ -40,14 +40,15 @@ enum DataFramingModel {
             while stop < input.count && input[stop] != 0x0D && input[stop] != 0x0A { stop += 1 }
             guard stop < input.count else { return nil }
             let content = input[index..<stop]
-            let end: LineEnd
-            let next: Int
-            if input[stop] == 0x0A {
-                (end, next) = (.lf, stop + 1)
-            } else if stop + 1 < input.count {
-                (end, next) = input[stop + 1] == 0x0A ? (.crlf, stop + 2) : (.cr, stop + 1)
-            } else {
-                return nil  // a final CR: what it is depends on bytes that never came
+            var end = LineEnd.lf
+            var next = stop + 1
+            if input[stop] == 0x0D {
+                guard stop + 1 < input.count else { return nil }  // a final CR: its meaning depends on bytes that never came
+                if input[stop + 1] == 0x0A {
+                    (end, next) = (.crlf, stop + 2)
+                } else {
+                    end = .cr
+                }
             }
             if content.elementsEqual([0x2E]) {
                 if end == .crlf && previous == .crlf { return (out, next) }

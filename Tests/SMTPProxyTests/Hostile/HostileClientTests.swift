@@ -57,7 +57,7 @@ import Testing
         }
         #expect(good.isEmpty, "well-behaved clients failed beside slowloris: \(good.prefix(3))")
         let delivered = postfix.waitForMessages(containing: token, count: 50)
-        let subjects = delivered.compactMap { $0.split(separator: "\n").first { $0.hasPrefix("Subject: ") } }
+        let subjects = delivered.compactMap { message in message.split(separator: "\n").first { $0.hasPrefix("Subject: ") } }
         #expect(subjects.count == 50 && Set(subjects).count == 50, "\(subjects.count) delivered, \(Set(subjects).count) distinct")
 
         try drip.value()
@@ -109,7 +109,8 @@ import Testing
 
         // The held sessions still work, then go.
         let clients = held.withLock { $0 }
-        #expect(try clients[0].command("NOOP").hasPrefix("250"))
+        try clients[0].send("NOOP\r\n")
+        #expect(try clients[0].readReply()?.hasPrefix("250") == true)
         for client in clients { client.close() }
         let logPath = scratch.file("audit.jsonl")
         _ = waitUntil("10,000 session-end events", timeout: 120) { auditEvents(at: logPath).named("session-end").count >= 10_000 }

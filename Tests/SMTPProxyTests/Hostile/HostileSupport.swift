@@ -29,9 +29,10 @@ final class SinkUpstream: @unchecked Sendable {
         }
     }
 
+    /// SIGKILL: smtp-sink, having dropped to `nobody`, does not end on SIGTERM.
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
     }

@@ -63,6 +63,23 @@ enum DataFramingModel {
         return nil
     }
 
+    /// Whether `bytes` hold only CRLF line ends and no NUL (what `bare-newline: reject` lets by).
+    static func isCanonical(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case 0x00, 0x0A: return false
+            case 0x0D:
+                guard index + 1 < bytes.endIndex, bytes[index + 1] == 0x0A else { return false }
+                index += 2
+                continue
+            default: break
+            }
+            index += 1
+        }
+        return true
+    }
+
     /// The forwarded octets as a receiver stores them: a leading dot removed from each line
     /// (RFC 5321 §4.5.2), LF line ends (Maildir).
     static func stored(_ forwarded: [UInt8]) -> [UInt8] {

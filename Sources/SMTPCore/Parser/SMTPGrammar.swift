@@ -9,15 +9,16 @@ public enum SMTPGrammar {
     static let dot: UInt8 = 0x2E
     static let nul: UInt8 = 0x00
 
-    /// RFC 5322 WSP (SP, HT): header folding.
-    @inline(__always)
-    static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab }
-
     /// What separates the words of a command line: SP and HT, and VT and FF too, because Postfix's
     /// smtpd splits commands on `isspace()` (`smtpd_token.c`): `VRFY<VT>root` is VRFY to it, so it
-    /// must be VRFY to the proxy's rules. (CR and LF never get here: they end or refuse the line.)
+    /// must be VRFY to the proxy's rules (found by the differential test against Postfix). CR and
+    /// LF never get here: they end or refuse the line.
     @inline(__always)
-    static func isCommandBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == 0x0B || byte == 0x0C }
+    static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == 0x0B || byte == 0x0C }
+
+    /// RFC 5322 WSP (SP, HT): header folding.
+    @inline(__always)
+    static func isWSP(_ byte: UInt8) -> Bool { byte == space || byte == tab }
 
     /// Splits a command line (without its line end) into verb and argument.
     ///
@@ -29,13 +30,13 @@ public enum SMTPGrammar {
     public static func parseCommandLine(_ line: UnsafeRawBufferPointer) -> SMTPCommand {
         var index = 0
         let end = line.count
-        while index < end, isCommandBlank(line[index]) { index += 1 }
+        while index < end, isBlank(line[index]) { index += 1 }
         let verbStart = index
-        while index < end, !isCommandBlank(line[index]) { index += 1 }
+        while index < end, !isBlank(line[index]) { index += 1 }
         let verbBytes = UnsafeRawBufferPointer(rebasing: line[verbStart..<index])
-        while index < end, isCommandBlank(line[index]) { index += 1 }
+        while index < end, isBlank(line[index]) { index += 1 }
         var argumentEnd = end
-        while argumentEnd > index, isCommandBlank(line[argumentEnd - 1]) { argumentEnd -= 1 }
+        while argumentEnd > index, isBlank(line[argumentEnd - 1]) { argumentEnd -= 1 }
         let argumentBytes = UnsafeRawBufferPointer(rebasing: line[index..<argumentEnd])
         let verb = SMTPVerb(String(decoding: verbBytes, as: UTF8.self))
         return SMTPCommand(verb: verb, argument: String(decoding: argumentBytes, as: UTF8.self))
@@ -47,7 +48,7 @@ public enum SMTPGrammar {
 
     /// Blank-separated words of an argument.
     public static func words(_ text: String) -> [String] {
-        text.utf8.split(whereSeparator: { isCommandBlank($0) }).map { String(decoding: $0, as: UTF8.self) }
+        text.utf8.split(whereSeparator: { isBlank($0) }).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Runs of blanks (SP, HT, VT, FF) become one SP; leading and trailing blanks go.
@@ -55,7 +56,7 @@ public enum SMTPGrammar {
         var needs = false
         var previousBlank = true
         for byte in text.utf8 {
-            let blank = isCommandBlank(byte)
+            let blank = isBlank(byte)
             if blank && (previousBlank || byte != space) { needs = true; break }
             previousBlank = blank
         }
@@ -89,10 +90,10 @@ public enum SMTPGrammar {
             guard upper == expected else { return nil }
         }
         var index = keywordBytes.count
-        while index < bytes.count, isCommandBlank(bytes[index]) { index += 1 }
+        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
         guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
         index += 1
-        while index < bytes.count, isCommandBlank(bytes[index]) { index += 1 }
+        while index < bytes.count, isBlank(bytes[index]) { index += 1 }
         let path: String
         if index < bytes.count, bytes[index] == UInt8(ascii: "<") {
             guard let close = closingAngleBracket(bytes, from: index + 1) else { return nil }
@@ -100,11 +101,11 @@ public enum SMTPGrammar {
             index = close + 1
         } else {
             let start = index
-            while index < bytes.count, !isCommandBlank(bytes[index]) { index += 1 }
+            while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
             guard index > start else { return nil }
             path = String(decoding: bytes[start..<index], as: UTF8.self)
         }
-        let parameters = bytes[index...].split(whereSeparator: { isCommandBlank($0) }).map { word -> ESMTPParameter in
+        let parameters = bytes[index...].split(whereSeparator: { isBlank($0) }).map { word -> ESMTPParameter in
             if let equals = word.firstIndex(of: UInt8(ascii: "=")) {
                 return ESMTPParameter(
                     keyword: String(decoding: word[word.startIndex..<equals], as: UTF8.self),

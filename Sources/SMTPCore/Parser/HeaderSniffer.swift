@@ -42,7 +42,7 @@ public struct HeaderSniffer: Sendable {
                 if byte == SMTPGrammar.lf {
                     finish()
                     isDone = true
-                } else if SMTPGrammar.isBlank(byte), let target = open {
+                } else if SMTPGrammar.isWSP(byte), let target = open {
                     if value.count < SMTPDefaults.maximumHeaderValueLength { value.append(byte) }
                     state = .value(target)
                 } else {
@@ -69,7 +69,7 @@ public struct HeaderSniffer: Sendable {
                 if byte == SMTPGrammar.lf {
                     open = target
                     state = .lineStart
-                } else if value.isEmpty && SMTPGrammar.isBlank(byte) {
+                } else if value.isEmpty && SMTPGrammar.isWSP(byte) {
                     continue
                 } else if value.count < SMTPDefaults.maximumHeaderValueLength {
                     value.append(byte)
@@ -98,8 +98,8 @@ public struct HeaderSniffer: Sendable {
         guard let target = open else { return }
         open = nil
         var bytes = value[...]
-        while let first = bytes.first, SMTPGrammar.isBlank(first) { bytes = bytes.dropFirst() }
-        while let last = bytes.last, SMTPGrammar.isBlank(last) { bytes = bytes.dropLast() }
+        while let first = bytes.first, SMTPGrammar.isWSP(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, SMTPGrammar.isWSP(last) { bytes = bytes.dropLast() }
         let trimmed = String(decoding: bytes, as: UTF8.self)
         switch target {
         case .messageID: if messageID == nil { messageID = trimmed }

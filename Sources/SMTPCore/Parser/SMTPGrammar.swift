@@ -9,16 +9,24 @@ public enum SMTPGrammar {
     static let dot: UInt8 = 0x2E
     static let nul: UInt8 = 0x00
 
+    /// What separates the words of a command line: SP and HT, and VT and FF too, because Postfix's
+    /// smtpd splits commands on `isspace()` (`smtpd_token.c`): `VRFY<VT>root` is VRFY to it, so it
+    /// must be VRFY to the proxy's rules (found by the differential test against Postfix). CR and
+    /// LF never get here: they end or refuse the line.
     @inline(__always)
-    static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+    static func isBlank(_ byte: UInt8) -> Bool { byte == space || byte == tab || byte == 0x0B || byte == 0x0C }
+
+    /// RFC 5322 WSP (SP, HT): header folding.
+    @inline(__always)
+    static func isWSP(_ byte: UInt8) -> Bool { byte == space || byte == tab }
 
     /// Splits a command line (without its line end) into verb and argument.
     ///
     ///     "  mail   FROM:<a@b>  " → (MAIL, "FROM:<a@b>")
     ///     "VRFY\tpostmaster"     → (VRFY, "postmaster")
     ///
-    /// Leading blanks are skipped and the verb ends at the first SP or HT, as Postfix's smtpd reads
-    /// it, so a rule on a verb cannot be evaded by spacing. SeeAlso: RFC 5321 §4.1.1 (`Keyword`).
+    /// Leading blanks are skipped and the verb ends at the first SP, HT, VT or FF, as Postfix's smtpd
+    /// reads it, so a rule on a verb cannot be evaded by spacing. SeeAlso: RFC 5321 §4.1.1 (`Keyword`).
     public static func parseCommandLine(_ line: UnsafeRawBufferPointer) -> SMTPCommand {
         var index = 0
         let end = line.count
@@ -43,13 +51,13 @@ public enum SMTPGrammar {
         text.utf8.split(whereSeparator: { isBlank($0) }).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// Runs of SP/HT become one SP; leading and trailing blanks go.
+    /// Runs of blanks (SP, HT, VT, FF) become one SP; leading and trailing blanks go.
     public static func collapsingBlanks(_ text: String) -> String {
         var needs = false
         var previousBlank = true
         for byte in text.utf8 {
             let blank = isBlank(byte)
-            if blank && (previousBlank || byte == tab) { needs = true; break }
+            if blank && (previousBlank || byte != space) { needs = true; break }
             previousBlank = blank
         }
         if !needs && !previousBlank { return text }

@@ -91,8 +91,15 @@ extension InspectionEngine {
             let kind: AnomalyKind = line.containsNUL ? .nul : line.containsBareCR ? .bareCR : .bareLF
             anomaly(kind, "\(what) in the \(verb.isEmpty ? "empty" : verb) command line", &out)
             if settings.bareNewline == .reject {
+                // In its place in the pipeline, like `disconnect`: the replies owed for earlier
+                // commands (a message's end of data among them) reach the client and the log
+                // first, and only then are both sides closed. Closing at once lost the reply to a
+                // message the upstream had already accepted (found by the differential test).
                 event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
-                rejectAndClose(SMTPReply(code: 550, "5.5.2 Error: \(what) received"), reason: "bare-newline-rejected", &out)
+                setEndReason("bare-newline-rejected")
+                clientMode = .closed
+                discardClientInput(&out)
+                enqueueLocal(.local(verb, SMTPReply(code: 550, "5.5.2 Error: \(what) received"), closeAfterReply: true), &out)
                 return
             }
             if line.containsNUL || line.containsBareCR {

@@ -83,6 +83,26 @@ import Testing
         #expect(h.takeToClient().hasSuffix("550 5.5.2 Error: bare <LF> received\r\n"))
     }
 
+    /// Found by `DifferentialDataFramingTests` (input `Hello\r\n.\r\n\rafter\r\n` after the 354):
+    /// under `reject`, a bare CR pipelined right after a message's end of data closed both sides
+    /// before the upstream's 250 came back, so Postfix delivered a message the log never recorded
+    /// and the client never saw accepted. The refusal now waits for the replies owed before it.
+    @Test func rejectPolicyAfterAnEndOfDataWaitsForItsReply() {
+        var h = EngineHarness(policy: TestPolicy(settings: PolicySettings(bareNewline: .reject)))
+        h.server("220 ready\r\n")
+        h.client("EHLO c\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        h.server("250 hi\r\n250 ok\r\n250 ok\r\n354 go\r\n")
+        _ = h.takeToClient()
+        h.client("Hello\r\n.\r\n\rafter\r\n")
+        #expect(h.takeToServer().hasSuffix("Hello\r\n.\r\n"))
+        #expect(!h.closeServer && !h.closeClient, "closed before the upstream answered the end of data")
+        #expect(h.takeToClient() == "")
+        h.server("250 2.0.0 Ok: queued\r\n")
+        #expect(h.takeToClient() == "250 2.0.0 Ok: queued\r\n550 5.5.2 Error: bare <CR> received\r\n")
+        #expect(h.closeClient && h.closeServer)
+        #expect(h.events.contains { $0.jsonLine.contains("\"event\":\"message\"") && $0.jsonLine.contains("\"result\":250") })
+    }
+
     @Test func ehloKeywordsAreStrippedAndReframed() {
         var h = EngineHarness(policy: TestPolicy(stripped: ["X-EXCH50", "XEXCH50"]))
         h.server("220 ready\r\n")

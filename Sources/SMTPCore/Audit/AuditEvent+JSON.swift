@@ -4,8 +4,16 @@ extension AuditEvent {
     ///     {"ts":"2026-11-29T08:18:58.000000Z","session":"s1","event":"command","verb":"VRFY",
     ///      "arg":"root","action":"reject","rule":"no-vrfy","forwarded":null}
     public var jsonLine: String {
-        var json = JSONLineWriter()
-        json.field("ts", timestamp.rfc3339)
+        var bytes: [UInt8] = []
+        appendJSONLine(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `jsonLine`'s UTF-8 bytes to `out` (no newline), without building a String.
+    public func appendJSONLine(to out: inout [UInt8]) {
+        var json = JSONLineWriter(continuing: &out)
+        defer { json.finish(into: &out) }
+        json.field("ts", timestamp)
         json.field("session", session)
         json.field("event", name)
         switch kind {
@@ -54,6 +62,5 @@ extension AuditEvent {
             json.field("messages", summary.messages)
             json.field("tls", summary.tls)
         }
-        return json.finish()
     }
 }

@@ -35,35 +35,53 @@ public struct SMTPTimestamp: Hashable, Comparable, Sendable {
 
     /// `2026-11-29T08:18:58.123456Z` (microsecond precision, always UTC).
     public var rfc3339: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(27)
+        appendRFC3339(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `rfc3339`'s bytes to `out` (the audit log formats one per event).
+    public func appendRFC3339(to out: inout [UInt8]) {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
         let micros = Int(nanoseconds) / 1_000
-        var out = ""
-        out.reserveCapacity(27)
         Self.append(year, width: 4, to: &out)
-        out.append("-")
+        out.append(UInt8(ascii: "-"))
         Self.append(month, width: 2, to: &out)
-        out.append("-")
+        out.append(UInt8(ascii: "-"))
         Self.append(day, width: 2, to: &out)
-        out.append("T")
+        out.append(UInt8(ascii: "T"))
         Self.append(Int(secondOfDay / 3600), width: 2, to: &out)
-        out.append(":")
+        out.append(UInt8(ascii: ":"))
         Self.append(Int(secondOfDay / 60 % 60), width: 2, to: &out)
-        out.append(":")
+        out.append(UInt8(ascii: ":"))
         Self.append(Int(secondOfDay % 60), width: 2, to: &out)
-        out.append(".")
+        out.append(UInt8(ascii: "."))
         Self.append(micros, width: 6, to: &out)
-        out.append("Z")
-        return out
+        out.append(UInt8(ascii: "Z"))
     }
 
-    private static func append(_ value: Int, width: Int, to out: inout String) {
-        let digits = String(value)
-        if digits.count < width {
-            out.append(String(repeating: "0", count: width - digits.count))
+    /// `value` in decimal, zero-padded to `width` digits (years past 9999 get more, years before
+    /// 0 a minus sign: a hostile capture can carry any timestamp).
+    private static func append(_ signed: Int, width: Int, to out: inout [UInt8]) {
+        if signed < 0 { out.append(UInt8(ascii: "-")) }
+        let value = signed.magnitude
+        var digits = 1
+        var limit: UInt = 10
+        while value >= limit, digits < 19 {
+            digits += 1
+            limit &*= 10
         }
-        out.append(digits)
+        var divisor: UInt = 1
+        for _ in 1..<max(width, digits) { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).

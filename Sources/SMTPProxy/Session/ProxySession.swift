@@ -244,7 +244,14 @@ final class ProxySession {
             }
         let connected: EventLoopFuture<any Channel>
         switch upstream {
-        case .configured(let hostAndPort): connected = bootstrap.connect(host: hostAndPort.host, port: hostAndPort.port)
+        case .configured(let hostAndPort):
+            // An IP literal needs no resolver: NIO's connect(host:port:) runs getaddrinfo and Happy
+            // Eyeballs for every session (6 % of the proxy's CPU under connection churn).
+            if let address = try? SocketAddress(ipAddress: hostAndPort.host, port: hostAndPort.port) {
+                connected = bootstrap.connect(to: address)
+            } else {
+                connected = bootstrap.connect(host: hostAndPort.host, port: hostAndPort.port)
+            }
         case .address(let address): connected = bootstrap.connect(to: address)
         }
         connected

@@ -38,18 +38,18 @@ public final class AuditLogWriter: Sendable {
 
     public func write(_ events: [AuditEvent]) {
         guard !events.isEmpty else { return }
-        var text = ""
-        for event in events {
-            text += event.jsonLine
-            text += "\n"
-        }
+        // Encoded as bytes outside the lock: one array per batch, no String per event.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(events.count * 192)
         var flushNow = false
         for event in events {
+            event.appendJSONLine(to: &bytes)
+            bytes.append(UInt8(ascii: "\n"))
             if case .sessionEnd = event.kind { flushNow = true }
         }
         state.withLockedValue { state in
             guard let file = state.file else { return }
-            fputs(text, file)
+            _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
             if flushNow { fflush(file) }
         }
     }

@@ -57,7 +57,10 @@ final class ProxyProcess: @unchecked Sendable {
         let child = try ProxyProcess(arguments)
         let status = child.waitForExit(timeout: timeout)
         if status == nil { child.kill() }
-        return (status, child.standardError, child.standardOutput)
+        // Both pipes to their end: the process may have exited before the readers drained them.
+        let error = String(decoding: child.errorReader.finish(), as: UTF8.self)
+        let output = String(decoding: child.outputReader.finish(), as: UTF8.self)
+        return (status, error, output)
     }
 
     var pid: Int32 { process.processIdentifier }

@@ -49,6 +49,22 @@ func exercise(_ rules: RuleSet) {
     }
 }
 
+/// Lines as YAML counts them (what libyaml's marks, and so the problems, refer to): CRLF, CR, LF,
+/// NEL, LS and PS each end a line.
+func yamlLineCount(_ text: String) -> Int {
+    var lines = 1
+    var previous: Unicode.Scalar = " "
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\n": if previous != "\r" { lines += 1 }
+        case "\r", "\u{85}", "\u{2028}", "\u{2029}": lines += 1
+        default: break
+        }
+        previous = scalar
+    }
+    return lines
+}
+
 func load(_ text: String) -> Result<RuleSet, FilterError.List> {
     do {
         let file = try RuleFile(parsing: text, path: path)
@@ -61,7 +77,7 @@ func load(_ text: String) -> Result<RuleSet, FilterError.List> {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRuleLoader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let text = String(decoding: UnsafeRawBufferPointer(start: start, count: count), as: UTF8.self)
-    let lines = text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).count
+    let lines = yamlLineCount(text)
     let result = load(text)
     switch result {
     case .success(let rules):

@@ -80,4 +80,21 @@ import Testing
         h.server("007 odd greeting\n")
         #expect(h.takeToClient() == "007 odd greeting\r\n")
     }
+
+    /// FuzzCommandParser, crash-a9774138…: `MAIL FROM:\u{FFFD}<bob@example.com>` (a path without
+    /// brackets that holds some) was canonicalised to `FROM:<\u{FFFD}<bob@example.com>>`, which
+    /// reads back as another path plus a parameter `>`: rules matched a form that is not a fixed
+    /// point. Such a path is no longer read as a mail argument; rules see the argument as sent.
+    @Test(arguments: ["FROM:\u{FFFD}<bob@example.com>", "FROM:x<a@evil.example>", "TO:a>b", "FROM: <a@b>> SIZE=1"])
+    func canonicalArgumentIsAFixedPoint(_ argument: String) {
+        let command = SMTPGrammar.parseCommandLine(ByteBuffer(string: (argument.hasPrefix("TO") ? "RCPT " : "MAIL ") + argument))
+        let canonical = command.canonicalArgument
+        #expect(SMTPCommand(verb: command.verb, argument: canonical).canonicalArgument == canonical)
+    }
+
+    @Test func unbracketedPathWithBracketsIsNotAMailArgument() {
+        #expect(MailTransactionArgument(parsing: "FROM:x<a@evil.example>", keyword: "FROM") == nil)
+        #expect(SMTPCommand(verb: .mail, argument: "FROM:x<a@evil.example>").canonicalArgument == "FROM:x<a@evil.example>")
+        #expect(MailTransactionArgument(parsing: "from:a@b size=10", keyword: "FROM")?.canonical == "FROM:<a@b> SIZE=10")
+    }
 }

@@ -25,11 +25,17 @@ extension InspectionEngine {
                 if !progress.headers.isDone {
                     slice.withUnsafeReadableBytes { progress.headers.feed($0) }
                 }
+                let before = emitted
                 emitted += slice.readableBytes
                 if forwarding, let limit, emitted > limit {
                     if !exceeded { notes.append(.tooLarge) }
                     exceeded = true
-                    if enforce { forwarding = false }
+                    if enforce {
+                        // The upstream gets the content up to the limit, then is aborted: the same
+                        // octets whatever the segmentation.
+                        forwarding = false
+                        if before < limit { out.toServer.append(slice.getSlice(at: slice.readerIndex, length: limit - before)!) }
+                    }
                 }
                 if forwarding { out.toServer.append(slice) }
             },

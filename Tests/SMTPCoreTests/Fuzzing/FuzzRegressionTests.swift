@@ -85,7 +85,12 @@ import Testing
     /// brackets that holds some) was canonicalised to `FROM:<\u{FFFD}<bob@example.com>>`, which
     /// reads back as another path plus a parameter `>`: rules matched a form that is not a fixed
     /// point. Such a path is no longer read as a mail argument; rules see the argument as sent.
-    @Test(arguments: ["FROM:\u{FFFD}<bob@example.com>", "FROM:x<a@evil.example>", "TO:a>b", "FROM: <a@b>> SIZE=1"])
+    /// crash-2e10a098…: `RCPT TO:      "Test Member" <name-addr@example.com>;, …` read the path as
+    /// `"Test`; bracketed, the quote then hid the `>`. An unbracketed path may not hold a quote either.
+    @Test(arguments: [
+        "FROM:\u{FFFD}<bob@example.com>", "FROM:x<a@evil.example>", "TO:a>b", "FROM: <a@b>> SIZE=1",
+        "TO:      \"Test Member\" <name-addr@example.com>;, jan.grashofer@cern.ch", "TO:\"Test> Member\" <a@b>",
+    ])
     func canonicalArgumentIsAFixedPoint(_ argument: String) {
         let command = SMTPGrammar.parseCommandLine(ByteBuffer(string: (argument.hasPrefix("TO") ? "RCPT " : "MAIL ") + argument))
         let canonical = command.canonicalArgument

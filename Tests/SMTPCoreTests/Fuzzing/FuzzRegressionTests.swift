@@ -102,4 +102,32 @@ import Testing
         #expect(SMTPCommand(verb: .mail, argument: "FROM:x<a@evil.example>").canonicalArgument == "FROM:x<a@evil.example>")
         #expect(MailTransactionArgument(parsing: "from:a@b size=10", keyword: "FROM")?.canonical == "FROM:<a@b> SIZE=10")
     }
+
+    /// FuzzEngine, crash-ae24d905… and crash-da586acb… (the hostile rule set, max-message-size
+    /// 300): whether a bare CR after the limit was reported before or after `message-too-large`,
+    /// and how much of the content reached the upstream before it was aborted, depended on how the
+    /// content was cut. Now the anomalies follow the stream and the upstream gets exactly the
+    /// first 303 octets (limit + ".\r\n") before it is closed.
+    @Test func tooLargeMessageIsSegmentationIndependent() {
+        let policy = TestPolicy(settings: PolicySettings(maxMessageSize: 300))
+        let body = Array(String(repeating: "0123456789abcdef\r\n", count: 20).utf8) + Array("late\rCR\r\n.\r\n".utf8)
+        func run(_ pieces: [[UInt8]]) -> EngineHarness {
+            var h = EngineHarness(policy: policy)
+            h.server("220 mx ESMTP\r\n")
+            h.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+            h.server("250 ok\r\n250 ok\r\n354 go\r\n")
+            _ = h.takeToServer()
+            for piece in pieces { h.client(piece) }
+            h.server("250 queued\r\n")
+            h.finish()
+            return h
+        }
+        let whole = run([body])
+        let bytewise = run(body.map { [$0] })
+        #expect(whole.toServer == bytewise.toServer)
+        #expect(whole.toServer.count == 303)
+        #expect(whole.closeServer)
+        #expect(whole.events.map(\.kind) == bytewise.events.map(\.kind))
+        #expect(whole.anomalyKinds.filter { $0 == "message-too-large" || $0 == "bare-cr" } == ["message-too-large", "bare-cr"])
+    }
 }

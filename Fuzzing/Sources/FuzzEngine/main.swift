@@ -145,7 +145,14 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
     }
     engine.start(at: time, into: &effects)
     collect()
+    var clientOpen = true
+    var serverOpen = true
     for step in steps {
+        // A closed leg gives no more reads (the driver contract): later bytes of that leg are dropped.
+        switch step {
+        case .client, .clientClose: if !clientOpen { continue }
+        case .server, .serverClose: if !serverOpen { continue }
+        }
         // Under `--tls terminate` the rest of a read that was on its way when the leg turned to
         // TLS belongs to the TLS layer, not the engine: dropped, as the live driver does. Under
         // `passthrough` the engine discards what came in the same read as the 220 (and relays
@@ -163,9 +170,11 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
                 collect()
             }
         case .clientClose:
+            clientOpen = false
             engine.clientClosed(at: time, into: &effects)
             collect()
         case .serverClose:
+            serverOpen = false
             engine.serverClosed(at: time, into: &effects)
             collect()
         }

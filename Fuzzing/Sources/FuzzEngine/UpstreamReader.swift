@@ -19,7 +19,13 @@ enum UpstreamReader {
         for kind in outcome.events {
             switch kind {
             case .command(let record):
-                if record.action == "forward" || record.action == "rewrite" || record.action.hasPrefix("would-") {
+                // Under `--tls terminate` with an upstream that offers no STARTTLS, the proxy
+                // answers STARTTLS itself and logs it as `forward` by `--tls terminate`: nothing
+                // goes upstream (InspectionEngine.handleCommandUnderTermination).
+                let answeredByProxy = record.verb == "STARTTLS" && record.rule == "--tls terminate"
+                if answeredByProxy {
+                    continue
+                } else if record.action == "forward" || record.action == "rewrite" || record.action.hasPrefix("would-") {
                     forwarded.append(record)
                 } else if record.verb == "BDAT" && record.rule == "limits.max-message-size" {
                     internalResets += 1

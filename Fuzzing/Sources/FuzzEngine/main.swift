@@ -112,7 +112,8 @@ struct Outcome: Equatable {
     var shutdownServerOutput = false
     var clientTLSStarts = 0
     var serverTLSStarts = 0
-    /// `--tls passthrough`: the upstream's 220 to STARTTLS turned the session into a blind relay.
+    /// The upstream's 220 to STARTTLS turned the session into a blind relay (passthrough, or a
+    /// STARTTLS only would-stripped under --dry-run).
     var relayStarts = 0
 }
 
@@ -130,7 +131,7 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
             outcome.serverTLSStarts += 1
         }
         if effects.startClientTLS { outcome.clientTLSStarts += 1 }
-        if configuration.tlsMode == .passthrough, effects.events.contains(where: {
+        if configuration.tlsMode != .terminate, effects.events.contains(where: {
             if case .reply(let reply) = $0.kind { reply.forVerb == "STARTTLS" && reply.code == 220 && !reply.local } else { false }
         }) {
             outcome.relayStarts += 1
@@ -188,7 +189,8 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
 /// Whether plain text pipelined behind STARTTLS reached the engine (and was discarded with an
 /// anomaly) or the TLS layer / blind relay depends on the cut: compare without it.
 func comparable(_ outcome: Outcome, tlsMode: TLSMode) -> Outcome {
-    guard tlsMode != .strip else { return outcome }
+    // (`--tls strip` too: under --dry-run a STARTTLS is only would-stripped, and a 220 to it
+    // starts the blind relay as in passthrough.)
     var result = outcome
     result.events = outcome.events.compactMap { kind -> AuditEvent.Kind? in
         switch kind {

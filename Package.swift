@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "SMTPCore", targets: ["SMTPCore"]),
         .library(name: "SMTPFilters", targets: ["SMTPFilters"]),
         .library(name: "PcapCapture", targets: ["PcapCapture"]),
+        .library(name: "SMTPReplay", targets: ["SMTPReplay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -57,7 +57,9 @@ public struct SMTPReply: Hashable, Sendable {
     /// `250-a` … `250 z` with CRLF line ends.
     public var encoded: ByteBuffer {
         var out = ByteBuffer()
-        let codeText = String(code)
+        // Always three digits: the reply parser accepts any (`000`…`099` too), and a code written
+        // short ("0 x") would reach the client as a line that is not a reply.
+        let codeText = code < 100 ? String(String(code + 1000).dropFirst()) : String(code)
         for (index, line) in lines.enumerated() {
             out.writeString(codeText)
             out.writeString(index == lines.count - 1 ? " " : "-")

@@ -70,9 +70,10 @@ public struct CommandLineFramer: Sendable {
             return .line(Self.describe(raw))
         }
         if buffer.readableBytes >= maximumLength {
+            // Too long: drop it up to its LF, which may already be in the buffer past the limit
+            // (the lines after it must not be dropped with it).
             scanned = 0
-            discarded = buffer.readableBytes
-            buffer.moveReaderIndex(to: buffer.writerIndex)
+            discarded = 0
             return next(from: &buffer)
         }
         scanned = buffer.readableBytes

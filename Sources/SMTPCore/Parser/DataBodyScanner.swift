@@ -63,7 +63,8 @@ public struct DataBodyScanner: Sendable {
     static let stuffedLoneDot = ByteBuffer(string: "..\r\n")
 
     /// Consumes body bytes from `input`, handing what goes upstream to `emit` in order, and each
-    /// violation to `report`. Stops right after the end of data.
+    /// violation to `report`, in stream order: the bytes before a violation are emitted before it
+    /// is reported, whatever the segmentation. Stops right after the end of data.
     public mutating func scan(
         _ input: inout ByteBuffer,
         emit: (ByteBuffer) -> Void,
@@ -183,19 +184,19 @@ public struct DataBodyScanner: Sendable {
                                     return (i + 3, .endOfData)
                                 }
                                 let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.crlf.rawValue)
-                                report(violation)
-                                if reject { flush(i); return (i, .rejected(violation)) }
                                 flush(i)
+                                report(violation)
+                                if reject { return (i, .rejected(violation)) }
                                 synthesize(Self.dot)
                                 runStart = i
                                 i += 3
                                 newLine(after: .crlf)
                                 continue
                             }
+                            flush(i)
                             report(.bareCR)
                             report(.smuggling(before: previousEnd.rawValue, after: LineEnd.cr.rawValue))
-                            if reject { flush(i); return (i, .rejected(.bareCR)) }
-                            flush(i)
+                            if reject { return (i, .rejected(.bareCR)) }
                             synthesize(Self.stuffedLoneDot)
                             i += 2
                             runStart = i
@@ -203,10 +204,10 @@ public struct DataBodyScanner: Sendable {
                             continue
                         }
                         if next == SMTPGrammar.lf {
+                            flush(i)
                             report(.bareLF)
                             report(.smuggling(before: previousEnd.rawValue, after: LineEnd.lf.rawValue))
-                            if reject { flush(i); return (i, .rejected(.bareLF)) }
-                            flush(i)
+                            if reject { return (i, .rejected(.bareLF)) }
                             synthesize(Self.stuffedLoneDot)
                             i += 2
                             runStart = i
@@ -237,16 +238,16 @@ public struct DataBodyScanner: Sendable {
                 if i == end { break }
                 switch p[i] {
                 case SMTPGrammar.nul:
-                    report(.nul)
-                    if reject { flush(i); return (i, .rejected(.nul)) }
                     flush(i)
+                    report(.nul)
+                    if reject { return (i, .rejected(.nul)) }
                     synthesize(Self.space)
                     i += 1
                     runStart = i
                 case SMTPGrammar.lf:
-                    report(.bareLF)
-                    if reject { flush(i); return (i, .rejected(.bareLF)) }
                     flush(i)
+                    report(.bareLF)
+                    if reject { return (i, .rejected(.bareLF)) }
                     synthesize(Self.crlf)
                     i += 1
                     runStart = i
@@ -261,9 +262,9 @@ public struct DataBodyScanner: Sendable {
                         i += 2
                         newLine(after: .crlf)
                     } else {
-                        report(.bareCR)
-                        if reject { flush(i); return (i, .rejected(.bareCR)) }
                         flush(i)
+                        report(.bareCR)
+                        if reject { return (i, .rejected(.bareCR)) }
                         synthesize(Self.crlf)
                         i += 1
                         runStart = i

@@ -109,7 +109,11 @@ public enum SMTPGrammar {
         } else {
             let start = index
             while index < bytes.count, !isBlank(bytes[index]) { index += 1 }
-            guard index > start else { return nil }
+            // A path without its angle brackets must not contain any, nor a quote: written back
+            // with brackets (`canonical`) it would read as another path and parameters.
+            guard index > start,
+                !bytes[start..<index].contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || $0 == UInt8(ascii: "\"") })
+            else { return nil }
             path = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         }
         var parameters: [ESMTPParameter] = []

@@ -10,7 +10,10 @@ extension InspectionEngine {
         var progress = message ?? MessageProgress()
         message = nil
         var forwarding = forwarding
-        var violations: [DataBodyScanner.Violation] = []
+        // Violations and the size limit, in stream order (so in the same order whatever the
+        // segmentation): the scanner emits the bytes before a violation before reporting it.
+        enum Note { case violation(DataBodyScanner.Violation), tooLarge }
+        var notes: [Note] = []
         let limit = settings.maxMessageSize.map { $0 + 3 }  // + the final ".\r\n"
         let enforce = !configuration.dryRun
         var exceeded = false
@@ -22,26 +25,38 @@ extension InspectionEngine {
                 if !progress.headers.isDone {
                     slice.withUnsafeReadableBytes { progress.headers.feed($0) }
                 }
+                let before = emitted
                 emitted += slice.readableBytes
                 if forwarding, let limit, emitted > limit {
+                    if !exceeded { notes.append(.tooLarge) }
                     exceeded = true
-                    if enforce { forwarding = false }
+                    if enforce {
+                        // The upstream gets the content up to the limit, then is aborted: the same
+                        // octets whatever the segmentation.
+                        forwarding = false
+                        if before < limit { out.toServer.append(slice.getSlice(at: slice.readerIndex, length: limit - before)!) }
+                    }
                 }
                 if forwarding { out.toServer.append(slice) }
             },
-            report: { violations.append($0) }
+            report: { notes.append(.violation($0)) }
         )
         if configuration.recordsClientTranscript {
             transcribe(original.getSlice(at: original.readerIndex, length: input.readerIndex - original.readerIndex)!, &out)
         }
         clientInput = input
         progress.size = scanner.messageSize
-        for violation in violations { reportViolation(violation, &out) }
-        if exceeded && reportedInMessage.insert(.messageTooLarge).inserted {
-            anomaly(.messageTooLarge, "message content over max-message-size \(settings.maxMessageSize!)", &out)
-            if enforce {
-                progress.aborted = true
-                upstreamAbort(&out)
+        for note in notes {
+            switch note {
+            case .violation(let violation):
+                reportViolation(violation, &out)
+            case .tooLarge:
+                guard reportedInMessage.insert(.messageTooLarge).inserted else { continue }
+                anomaly(.messageTooLarge, "message content over max-message-size \(settings.maxMessageSize!)", &out)
+                if enforce {
+                    progress.aborted = true
+                    upstreamAbort(&out)
+                }
             }
         }
 

@@ -85,8 +85,10 @@ enum UpstreamReader {
                     position += min(chunk.size, bytes.count - position)
                 }
             case "XEXCH50", "X-EXCH50":
+                // Every XEXCH50 has its reply, whether or not its size parses: take it in order.
+                let code = reply(to: logged.verb)
                 let size = SMTPGrammar.words(command.argument).first.flatMap { SMTPGrammar.parseDecimal($0, maximum: BDATArgument.maximumSize) }
-                if let size, reply(to: logged.verb) == 354 { position += min(size, bytes.count - position) }
+                if let size, code == 354 { position += min(size, bytes.count - position) }
             case "STARTTLS":
                 if reply(to: "STARTTLS") == 220 && tlsMode != .terminate { return }
             case "TURN", "ATRN":

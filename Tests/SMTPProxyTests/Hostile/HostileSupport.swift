@@ -33,7 +33,7 @@ final class SinkUpstream: @unchecked Sendable {
     func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            _ = ExternalProcess.reap(process)
         }
     }
 }

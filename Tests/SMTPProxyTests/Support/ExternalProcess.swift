@@ -29,6 +29,28 @@ enum ExternalProcess {
 
     struct MissingTool: Error { var program: String }
 
+    /// Waits for `process` to end and returns its exit status (or the signal that ended it).
+    /// Foundation's own reaping has missed a SIGCHLD here and left a zombie that
+    /// `waitUntilExit` waited on forever (an `ip` child under load), so this reaps it itself,
+    /// unless Foundation got there first.
+    static func reap(_ process: Process) -> Int32 {
+        let pid = process.processIdentifier
+        var status: Int32 = 0
+        while true {
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid {
+                let signal = status & 0x7F
+                return signal == 0 ? (status >> 8) & 0xFF : signal
+            }
+            if reaped == -1 || !process.isRunning {
+                // Foundation reaped it: its status is (or is about to be) there.
+                while process.isRunning { usleep(1_000) }
+                return process.terminationStatus
+            }
+            usleep(1_000)
+        }
+    }
+
     /// Runs to completion; stdin from `input`.
     @discardableResult
     static func run(_ program: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws -> Result {
@@ -50,9 +72,9 @@ enum ExternalProcess {
         writer.start()
         let errorReader = BackgroundReader(stderr.fileHandleForReading)
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let status = reap(process)
         return Result(
-            status: process.terminationStatus,
+            status: status,
             output: String(decoding: output, as: UTF8.self),
             error: String(decoding: errorReader.finish(), as: UTF8.self)
         )

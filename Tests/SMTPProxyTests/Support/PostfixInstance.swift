@@ -97,7 +97,7 @@ final class PostfixInstance: @unchecked Sendable {
         }
         if !started || !process.isRunning {
             process.terminate()
-            process.waitUntilExit()
+            _ = ExternalProcess.reap(process)
             let output = String(decoding: logReader.finish(), as: UTF8.self)
             Issue.record("postfix did not start: \(output)")
             throw ExternalProcess.MissingTool(program: "postfix (did not start)")
@@ -142,7 +142,7 @@ final class PostfixInstance: @unchecked Sendable {
 
     func stop() {
         _ = try? ExternalProcess.run("postfix", ["-c", "\(directory)/conf", "stop"])
-        process.waitUntilExit()
+        _ = ExternalProcess.reap(process)
         _ = logReader.finish()
         try? FileManager.default.removeItem(atPath: directory)
     }

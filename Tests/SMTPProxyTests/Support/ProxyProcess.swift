@@ -119,7 +119,7 @@ final class ProxyProcess: @unchecked Sendable {
     func kill() {
         if process.isRunning {
             Glibc.kill(pid, SIGKILL)
-            process.waitUntilExit()
+            _ = ExternalProcess.reap(process)
         }
     }
 

@@ -11,9 +11,12 @@ public enum SMTPDefaults {
     /// Commands awaiting a reply before the engine asks its driver to stop reading the client.
     public static let maximumPipelinedCommands = 1_000
     /// Client octets the engine holds while it waits for a reply that decides how to read them
-    /// (after DATA, AUTH, STARTTLS). A live proxy stops reading instead, so only a hostile or
-    /// broken capture reaches it.
+    /// (after DATA, AUTH, STARTTLS). A live proxy stops reading first (see `dataReadAhead`), so
+    /// only a hostile or broken capture reaches it.
     public static let maximumHeldClientBytes = 4 << 20
+    /// Client octets a live proxy reads ahead while it waits for the reply to DATA (one more read
+    /// may land on top); it stops reading past this, far below `maximumHeldClientBytes`.
+    public static let dataReadAhead = 64 * 1024
     /// Longest header value kept for the audit log (`Subject`, `Message-ID`), per RFC 5322 §2.1.1.
     public static let maximumHeaderValueLength = 998
     /// Octets of a message searched for its header values; past this the header section is

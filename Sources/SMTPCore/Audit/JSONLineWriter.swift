@@ -109,46 +109,56 @@ public struct JSONLineWriter: Sendable {
 
     static func appendQuoted(_ value: String, to out: inout [UInt8], htmlSafe: Bool = false) {
         out.append(UInt8(ascii: "\""))
-        var needsEscape = false
-        for byte in value.utf8
-        where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F
-            || (htmlSafe && (byte == 0x3C || byte == 0x3E || byte == 0x26 || byte == 0xE2)) {
-            needsEscape = true
-            break
-        }
-        if !needsEscape {
-            out.append(contentsOf: value.utf8)
-        } else {
-            // Byte by byte: every byte of a multi-byte UTF-8 sequence is >= 0x80 and passes as is.
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            let utf8 = Array(value.utf8)
-            var index = 0
-            while index < utf8.count {
-                let byte = utf8[index]
-                index += 1
-                if htmlSafe, byte == 0xE2, index + 1 < utf8.count, utf8[index] == 0x80, utf8[index + 1] == 0xA8 || utf8[index + 1] == 0xA9 {
-                    append(utf8[index + 1] == 0xA8 ? "\\u2028" : "\\u2029", to: &out)
-                    index += 2
-                    continue
-                }
-                switch byte {
-                case 0x3C where htmlSafe: append("\\u003c", to: &out)
-                case 0x3E where htmlSafe: append("\\u003e", to: &out)
-                case 0x26 where htmlSafe: append("\\u0026", to: &out)
-                case 0x22: append("\\\"", to: &out)
-                case 0x5C: append("\\\\", to: &out)
-                case 0x0A: append("\\n", to: &out)
-                case 0x0D: append("\\r", to: &out)
-                case 0x09: append("\\t", to: &out)
-                case _ where byte < 0x20 || byte == 0x7F:
-                    append("\\u00", to: &out)
-                    out.append(hex[Int(byte >> 4)])
-                    out.append(hex[Int(byte & 0x0F)])
-                default:
-                    out.append(byte)
-                }
+        var value = value
+        value.withUTF8 { utf8 in
+            if Self.needsEscape(utf8, htmlSafe: htmlSafe) {
+                Self.appendEscaped(utf8, to: &out, htmlSafe: htmlSafe)
+            } else {
+                out.append(contentsOf: utf8)  // the common case: one scan, one copy
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ utf8: UnsafeBufferPointer<UInt8>, htmlSafe: Bool) -> Bool {
+        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+            return true
+        }
+        guard htmlSafe else { return false }
+        for byte in utf8 where byte == 0x3C || byte == 0x3E || byte == 0x26 || byte == 0xE2 {
+            return true
+        }
+        return false
+    }
+
+    /// Byte by byte: every byte of a multi-byte UTF-8 sequence is >= 0x80 and passes as is.
+    private static func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8], htmlSafe: Bool) {
+        let hex: StaticString = "0123456789abcdef"
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            index += 1
+            if htmlSafe, byte == 0xE2, index + 1 < utf8.count, utf8[index] == 0x80, utf8[index + 1] == 0xA8 || utf8[index + 1] == 0xA9 {
+                append(utf8[index + 1] == 0xA8 ? "\\u2028" : "\\u2029", to: &out)
+                index += 2
+                continue
+            }
+            switch byte {
+            case 0x3C where htmlSafe: append("\\u003c", to: &out)
+            case 0x3E where htmlSafe: append("\\u003e", to: &out)
+            case 0x26 where htmlSafe: append("\\u0026", to: &out)
+            case 0x22: append("\\\"", to: &out)
+            case 0x5C: append("\\\\", to: &out)
+            case 0x0A: append("\\n", to: &out)
+            case 0x0D: append("\\r", to: &out)
+            case 0x09: append("\\t", to: &out)
+            case _ where byte < 0x20 || byte == 0x7F:
+                append("\\u00", to: &out)
+                out.append(hex.utf8Start[Int(byte >> 4)])
+                out.append(hex.utf8Start[Int(byte & 0x0F)])
+            default:
+                out.append(byte)
+            }
+        }
     }
 }

@@ -26,7 +26,13 @@ extension InspectionEngine {
                 if modeDecisionsPending > 0 {
                     if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
                         anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
-                        rejectAndClose(SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), reason: "pipelining-overflow", &out)
+                        // In its place in the pipeline (as `bare-newline: reject`): the replies
+                        // owed for earlier commands, a message's end of data among them, reach
+                        // the client and the log before both sides close.
+                        setEndReason("pipelining-overflow")
+                        clientMode = .closed
+                        discardClientInput(&out)
+                        enqueueLocal(.local("", SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), closeAfterReply: true), &out)
                     }
                     return
                 }

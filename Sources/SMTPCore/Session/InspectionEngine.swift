@@ -217,7 +217,15 @@ public struct InspectionEngine: Sendable {
         case .closed:
             return false
         case .commands, .authResponse:
-            return modeDecisionsPending == 0 && pending.count < SMTPDefaults.maximumPipelinedCommands
+            guard pending.count < SMTPDefaults.maximumPipelinedCommands else { return false }
+            if modeDecisionsPending == 0 { return true }
+            // Waiting for the reply to DATA, a little is read ahead: the bytes are held, not
+            // forwarded, and read exactly as they would be after the reply (354: body; else:
+            // commands), so the driver need not stop and restart reading for every message.
+            // STARTTLS, AUTH and the rest stop reading: their next bytes may be a TLS handshake or
+            // a credential, which stay in the socket until the reply decides.
+            guard modeDecisionsPending == 1, let last = pending.last, case .data = last.effect else { return false }
+            return clientInput.readableBytes < SMTPDefaults.dataReadAhead
         case .dataBody, .chunk, .blob, .relay:
             return true
         }

@@ -26,6 +26,9 @@ final class ProxySession {
     private var finished = false
     private var clientNeedsFlush = false
     private var upstreamNeedsFlush = false
+    /// Events of the bytes written since the last flush: logged after the flush, so the JSON is
+    /// encoded while the bytes are already on their way.
+    private var unloggedEvents: [AuditEvent] = []
 
     private var recorder: SessionRecorder?
 
@@ -211,7 +214,7 @@ final class ProxySession {
         }
     }
 
-    /// Flushes what the last reads wrote (called on `channelReadComplete`).
+    /// Flushes what the last reads wrote (called on `channelReadComplete`), then logs their events.
     func flushPending() {
         if clientNeedsFlush {
             clientNeedsFlush = false
@@ -221,6 +224,15 @@ final class ProxySession {
             upstreamNeedsFlush = false
             upstreamHandler?.context?.flush()
         }
+        logEvents()
+    }
+
+    private func logEvents() {
+        guard !unloggedEvents.isEmpty else { return }
+        // Metrics first: once a reader sees an event in the log, it is counted.
+        context.metrics?.record(unloggedEvents)
+        context.auditLog.write(unloggedEvents)
+        unloggedEvents.removeAll(keepingCapacity: true)
     }
 
     // MARK: - Upstream
@@ -275,10 +287,10 @@ final class ProxySession {
 
     /// Carries out what the engine asked for.
     private func apply(flush: Bool = true, order: SessionRecorder.Order = .serverFirst) {
-        if !effects.events.isEmpty {
-            // Metrics first: once a reader sees an event in the log, it is counted.
-            context.metrics?.record(effects.events)
-            context.auditLog.write(effects.events)
+        if unloggedEvents.isEmpty {
+            swap(&unloggedEvents, &effects.events)
+        } else {
+            unloggedEvents.append(contentsOf: effects.events)
         }
         if let file = context.recording, !effects.toClient.isEmpty || !effects.clientTranscript.isEmpty {
             if recorder == nil {
@@ -355,8 +367,8 @@ final class ProxySession {
             limiterHeld = false
         }
         engine.finish(at: .now(), into: &effects)
-        context.metrics?.record(effects.events)
-        context.auditLog.write(effects.events)
+        unloggedEvents.append(contentsOf: effects.events)
+        logEvents()
         if recorder != nil {
             recorder?.record(effects, order: .clientFirst, at: .now())
             recorder?.close(at: .now())

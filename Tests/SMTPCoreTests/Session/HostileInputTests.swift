@@ -62,6 +62,30 @@ import Testing
         let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 1024 * 1024)
         for _ in 0..<8 { h.client(chunk) }
         #expect(h.anomalyKinds.contains("pipelining-overflow"))
+        #expect(!h.engine.wantsClientInput)
+        h.server("354 go ahead\r\n")  // the reply owed for DATA, then the proxy's 421
+        #expect(h.takeToClient().hasSuffix("354 go ahead\r\n421 4.5.0 Error: too much pipelined input, closing\r\n"))
         #expect(h.closeClient && h.closeServer)
+        #expect(h.takeToServer() == "DATA\r\n")
+    }
+
+    @Test func pipeliningOverflowStillDeliversTheRepliesOwed() {
+        // A message's end of data is forwarded and its reply still owed when the client floods
+        // past the next DATA: the client and the log get the 250 for the message, then the 421.
+        var h = EngineHarness()
+        h.server("220 ready\r\n")
+        h.client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+        h.server("250 ok\r\n250 ok\r\n354 go\r\n")
+        _ = h.takeToClient()
+        h.client("hello\r\n.\r\nMAIL FROM:<a@x>\r\nRCPT TO:<c@y>\r\nDATA\r\n")
+        let flood = [UInt8](repeating: UInt8(ascii: "x"), count: 1024 * 1024)
+        for _ in 0..<5 { h.client(flood) }
+        #expect(h.anomalyKinds.contains("pipelining-overflow"))
+        #expect(!h.closeClient)
+        h.server("250 2.0.0 queued as A1\r\n250 ok\r\n250 ok\r\n354 go\r\n")
+        #expect(h.takeToClient() == "250 2.0.0 queued as A1\r\n250 ok\r\n250 ok\r\n354 go\r\n421 4.5.0 Error: too much pipelined input, closing\r\n")
+        #expect(h.closeClient && h.closeServer)
+        #expect(h.events.contains { if case .message = $0.kind { true } else { false } })
+        #expect(!h.takeToServer().contains("xxxx"))
     }
 }

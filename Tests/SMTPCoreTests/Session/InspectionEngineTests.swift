@@ -327,10 +327,37 @@ import Testing
         h.server("220 ready\r\n")
         h.client("DATA\r\nVRFY root\r\n.\r\n")
         #expect(h.takeToServer() == "DATA\r\n")
-        #expect(!h.engine.wantsClientInput)
+        #expect(h.engine.wantsClientInput)  // a little read-ahead, held (not forwarded)
+        #expect(h.takeToServer() == "")
         h.server("503 5.5.1 Error: need RCPT command\r\n")
         #expect(h.takeToServer() == ".\r\n")
         #expect(h.commandEvents.map(\.action) == ["forward", "reject", "forward"])
+    }
+
+    @Test func readAheadAfterDataIsBounded() {
+        var h = EngineHarness()
+        h.server("220 ready\r\n")
+        h.client("MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+        h.server("250 ok\r\n250 ok\r\n")
+        #expect(h.engine.wantsClientInput)
+        h.client([UInt8](repeating: UInt8(ascii: "x"), count: SMTPDefaults.dataReadAhead - 1))
+        #expect(h.engine.wantsClientInput)
+        h.client("x\r\n")
+        #expect(!h.engine.wantsClientInput)  // the driver stops reading: the rest waits in the socket
+        #expect(h.takeToServer() == "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n")
+        h.server("354 go ahead\r\n")
+        #expect(h.engine.wantsClientInput)
+        #expect(h.takeToServer().utf8.count >= SMTPDefaults.dataReadAhead)  // held bytes, now body
+    }
+
+    @Test func noReadAheadAfterAuthOrStartTLS() {
+        for command in ["AUTH LOGIN\r\n", "STARTTLS\r\n", "DATA\r\nAUTH LOGIN\r\n"] {
+            var h = EngineHarness()
+            h.server("220 ready\r\n")
+            h.client(command)
+            if command.hasPrefix("DATA") { h.server("503 5.5.1 Error: need RCPT command\r\n") }
+            #expect(!h.engine.wantsClientInput, "\(command)")
+        }
     }
 
     @Test func unknownVerbsAreKeptVerbatimAndReported() {

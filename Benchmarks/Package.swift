@@ -2,6 +2,7 @@
 // Benchmarks live outside the main package so that its build stays lean.
 //   swift run -c release engine-throughput     # engine MB/s on a 100 MiB DATA body, commands/s
 //   swift run -c release make-capture F N K    # a synthetic capture for scripts/replay-vs-tshark
+//   swift run -c release nio-splice P H P      # a NIO byte splicer, the floor in scripts/compare --floor
 //   swift package benchmark                    # ordo-one micro-benchmarks of the engine (Benchmarks/SMTPCoreBenchmarks)
 import PackageDescription
 
@@ -25,6 +26,11 @@ let package = Package(
             name: "engine-throughput",
             dependencies: engineDependencies,
             path: "Sources/engine-throughput"
+        ),
+        .executableTarget(
+            name: "nio-splice",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Sources/nio-splice"
         ),
         .executableTarget(
             name: "make-capture",

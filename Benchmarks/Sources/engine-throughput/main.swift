@@ -74,3 +74,38 @@ do {
     }
     print(String(format: "commands: %d in %.3f s = %.0f commands/s (%d events)", rounds * 3, elapsed, Double(rounds * 3) / elapsed, events))
 }
+
+// 3. Whole messages as smtp-source sends them (scenario (a) of scripts/compare): MAIL, RCPT, DATA,
+// a 1 KiB body, each read followed by the server's reply read, and every event encoded as the
+// audit log's JSON line — the inspection work the live proxy does per message, without sockets.
+do {
+    var (engine, effects) = makeEngine()
+    let body = "From: alice@example.net\r\nTo: bob@example.org\r\nSubject: benchmark\r\n\r\n"
+        + String(repeating: String(repeating: "x", count: 76) + "\r\n", count: 12) + ".\r\n"
+    let exchange: [(client: ByteBuffer, server: ByteBuffer)] = [
+        (ByteBuffer(string: "MAIL FROM:<alice@example.net>\r\n"), ByteBuffer(string: "250 2.1.0 Ok\r\n")),
+        (ByteBuffer(string: "RCPT TO:<bob@example.org>\r\n"), ByteBuffer(string: "250 2.1.5 Ok\r\n")),
+        (ByteBuffer(string: "DATA\r\n"), ByteBuffer(string: "354 End data with <CR><LF>.<CR><LF>\r\n")),
+        (ByteBuffer(string: body), ByteBuffer(string: "250 2.0.0 Ok: queued as 4XyZ1\r\n")),
+    ]
+    let messages = 200_000
+    var json: [UInt8] = []
+    json.reserveCapacity(1 << 16)
+    var jsonBytes = 0
+    let elapsed = seconds {
+        for _ in 0..<messages {
+            for (client, server) in exchange {
+                engine.receiveFromClient(client, at: time, into: &effects)
+                engine.receiveFromServer(server, at: time, into: &effects)
+                for event in effects.events {
+                    event.appendJSONLine(to: &json)
+                }
+                jsonBytes += json.count
+                json.removeAll(keepingCapacity: true)
+                effects.removeAll()
+            }
+        }
+    }
+    print(String(format: "messages: %d in %.3f s = %.2f µs per message, engine + audit JSON (%.0f JSON bytes per message)",
+                 messages, elapsed, elapsed * 1e6 / Double(messages), Double(jsonBytes) / Double(messages)))
+}

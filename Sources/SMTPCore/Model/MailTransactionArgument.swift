@@ -51,22 +51,27 @@ public struct MailTransactionArgument: Hashable, Sendable {
     /// Whether `text` is already `canonical`, octet for octet (what most clients send): the
     /// canonical argument is then `text` itself, shared rather than built anew.
     public func isCanonical(_ text: String) -> Bool {
-        var rest = text.utf8[...]
-        func take(_ piece: String) -> Bool {
-            for byte in piece.utf8 {
-                guard rest.first == byte else { return false }
-                rest = rest.dropFirst()
+        var text = text
+        return text.withUTF8 { bytes in
+            var offset = 0
+            func take(_ piece: String) -> Bool {
+                var piece = piece
+                return piece.withUTF8 { expected in
+                    guard expected.count <= bytes.count - offset else { return false }
+                    for index in expected.indices where bytes[offset + index] != expected[index] { return false }
+                    offset += expected.count
+                    return true
+                }
             }
-            return true
-        }
-        guard take(keyword), take(":<"), take(path), take(">") else { return false }
-        for parameter in parameters {
-            guard take(" "), take(parameter.keyword) else { return false }
-            if let value = parameter.value {
-                guard take("="), take(value) else { return false }
+            guard take(keyword), take(":<"), take(path), take(">") else { return false }
+            for parameter in parameters {
+                guard take(" "), take(parameter.keyword) else { return false }
+                if let value = parameter.value {
+                    guard take("="), take(value) else { return false }
+                }
             }
+            return offset == bytes.count
         }
-        return rest.isEmpty
     }
 
     public func parameter(_ keyword: String) -> ESMTPParameter? {

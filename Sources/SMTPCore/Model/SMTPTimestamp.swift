@@ -47,6 +47,39 @@ public struct SMTPTimestamp: Hashable, Comparable, Sendable {
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
         let micros = Int(nanoseconds) / 1_000
+        guard (0...9999).contains(year), (0..<1_000_000).contains(micros) else {
+            Self.appendAnyYear(year, month, day, secondOfDay: Int(secondOfDay), micros: micros, to: &out)
+            return
+        }
+        // The common case: a fixed 27-byte layout written into a stack buffer, appended once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
+            func digits(_ value: Int, _ count: Int, at start: Int) {
+                var rest = value
+                for index in stride(from: start + count - 1, through: start, by: -1) {
+                    buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                }
+            }
+            digits(year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            digits(month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            digits(day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            digits(Int(secondOfDay / 3600), 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            digits(Int(secondOfDay / 60 % 60), 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            digits(Int(secondOfDay % 60), 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            digits(micros, 6, at: 20)
+            buffer[26] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// `appendRFC3339` for years outside 0…9999 (a hostile capture can carry any timestamp).
+    private static func appendAnyYear(_ year: Int, _ month: Int, _ day: Int, secondOfDay: Int, micros: Int, to out: inout [UInt8]) {
         Self.append(year, width: 4, to: &out)
         out.append(UInt8(ascii: "-"))
         Self.append(month, width: 2, to: &out)

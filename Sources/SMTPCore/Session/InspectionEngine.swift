@@ -89,14 +89,14 @@ public struct InspectionEngine: Sendable {
     public mutating func receiveFromClient(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         bytesFromClient += bytes.readableBytes
-        append(bytes, to: &clientInput)
+        Self.append(bytes, to: &clientInput)
         processClientInput(&out)
     }
 
     public mutating func receiveFromServer(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         bytesFromServer += bytes.readableBytes
-        append(bytes, to: &serverInput)
+        Self.append(bytes, to: &serverInput)
         processServerInput(&out)
     }
 
@@ -297,8 +297,9 @@ public struct InspectionEngine: Sendable {
 
     /// Adds new bytes behind the unread ones. The unread part is at most one partial line or
     /// reply; moving it to the front first keeps the buffer from growing with the whole stream
-    /// (ByteBuffer never reclaims the bytes before its reader index by itself).
-    func append(_ bytes: ByteBuffer, to input: inout ByteBuffer) {
+    /// (ByteBuffer never reclaims the bytes before its reader index by itself). Static: a method
+    /// on `self` given `&self.clientInput` made Swift copy the whole engine on every read.
+    static func append(_ bytes: ByteBuffer, to input: inout ByteBuffer) {
         if input.readableBytes == 0 {
             input = bytes
         } else {

@@ -4,12 +4,12 @@ extension RuleSet {
     public func decide(_ command: SMTPCommand, client: Endpoint) -> PolicyDecision {
         let address = clientAddress(client)
         var loggedBy: [String] = []
-        for rule in commandRules {
-            guard let action = rule.evaluate(command, client: address) else { continue }
-            if rule.action == .log {
-                loggedBy.append(rule.name)
+        for index in commandRulesByVerb[command.verb] ?? anyVerbRules {
+            guard let action = commandRules[index].evaluate(command, client: address) else { continue }
+            if commandRules[index].action == .log {
+                loggedBy.append(commandRules[index].name)
             } else {
-                return PolicyDecision(action: action, rule: rule.name, loggedBy: loggedBy)
+                return PolicyDecision(action: action, rule: commandRules[index].name, loggedBy: loggedBy)
             }
         }
         return PolicyDecision(action: .forward, rule: loggedBy.first, loggedBy: loggedBy)

@@ -32,6 +32,11 @@ public struct RuleSet: InspectionPolicy {
     public let settings: PolicySettings
 
     let commandRules: [Rule]
+    /// For each verb some command rule names, the indices into `commandRules` of the rules that
+    /// can match it (those naming it and those for any verb), in rule order; `anyVerbRules` for
+    /// every other verb. `decide` looks the verb up once instead of asking every rule.
+    let commandRulesByVerb: [SMTPVerb: [Int]]
+    let anyVerbRules: [Int]
     let ehloKeywordRules: [Rule]
     let replyCodeRules: [Rule]
     let usesClientAddress: Bool
@@ -41,7 +46,16 @@ public struct RuleSet: InspectionPolicy {
     public init(rules: [Rule], settings: PolicySettings = PolicySettings()) {
         self.rules = rules
         self.settings = settings
-        commandRules = rules.filter { $0.kind == .command }
+        let commandRules = rules.filter { $0.kind == .command }
+        self.commandRules = commandRules
+        var named = Set<SMTPVerb>()
+        for rule in commandRules {
+            if case .verbs(let verbs) = rule.command { named.formUnion(verbs) }
+        }
+        commandRulesByVerb = Dictionary(uniqueKeysWithValues: named.map { verb in
+            (verb, commandRules.indices.filter { commandRules[$0].command.matches(verb) })
+        })
+        anyVerbRules = commandRules.indices.filter { commandRules[$0].command == .any }
         ehloKeywordRules = rules.filter { $0.kind == .ehloKeyword }
         replyCodeRules = rules.filter { $0.kind == .replyCode }
         usesClientAddress = rules.contains { !$0.clients.isEmpty }

@@ -11,7 +11,14 @@ final class ProxySession {
     private let eventLoop: any EventLoop
     private var engine: InspectionEngine
     private var effects = InspectionEffects()
-    private var logger: Logger
+    /// The session's logger, with its id and client as metadata: made on first use (most sessions
+    /// never log, and setting metadata on a log handler costs at every session under churn).
+    private lazy var logger: Logger = {
+        var logger = context.logger
+        logger[metadataKey: "session"] = "\(engine.configuration.sessionID)"
+        logger[metadataKey: "client"] = "\(engine.configuration.client)"
+        return logger
+    }()
 
     private let clientHandler: SessionChannelHandler
     private var upstreamHandler: SessionChannelHandler?
@@ -49,9 +56,6 @@ final class ProxySession {
         eventLoop = channel.eventLoop
         let id = context.sessionIDs.next()
         let client = Self.endpoint(origin.client)
-        logger = context.logger
-        logger[metadataKey: "session"] = "\(id)"
-        logger[metadataKey: "client"] = "\(client)"
         var configuration = InspectionConfiguration(
             sessionID: id,
             client: client,

@@ -19,46 +19,23 @@ public struct ConversationReader: Sendable {
     @discardableResult
     public func run(each: (CapturedConversation) -> Void) throws(ReplayError) -> ReplaySummary {
         let replay = CaptureReplay(path: path)
-        let reader: PcapReader
-        do {
-            reader = try PcapReader.open(path: path)
-        } catch {
-            throw ReplayError(error)
-        }
-        var summary = ReplaySummary(path: path)
-        summary.linkType = reader.linkType
         var extractor = ConversationExtractor(
             source: replay.sourceName, sessionPrefix: replay.sessionPrefix, reassemblyBufferLimit: reassemblyBufferLimit)
         var done: [CapturedConversation] = []
-        var failure: PcapError?
-        while true {
-            let packet: CapturedPacket?
-            do {
-                packet = try reader.next()
-            } catch {
-                failure = error
-                break
-            }
-            guard let packet else { break }
-            summary.packets += 1
-            switch PacketDecoder.decode(packet) {
-            case .segment(let segment):
-                summary.tcpSegments += 1
-                extractor.process(segment, into: &done)
-            case .ignored(let reason):
-                summary.ignoredPackets[reason, default: 0] += 1
-            }
+        let outcome = try CapturePacketLoop(path: path).run { segment, summary in
+            extractor.process(segment, into: &done)
             if !done.isEmpty {
                 summary.smtpSessions += done.count
                 done.forEach(each)
                 done.removeAll(keepingCapacity: true)
             }
         }
+        var summary = outcome.summary
         extractor.finish(into: &done)
         summary.smtpSessions += done.count
         done.forEach(each)
         summary.reassembly = extractor.reassemblyStatistics
-        if let failure { throw ReplayError(failure, summary: summary) }
+        if let damage = outcome.damage { throw ReplayError(damage, summary: summary) }
         return summary
     }
 

@@ -49,45 +49,26 @@ public struct CaptureReplay: Sendable {
     public func run(
         emit: ([AuditEvent]) -> Void, progress: (ReplayProgress) -> Void = { _ in }
     ) throws(ReplayError) -> ReplaySummary {
-        let reader: PcapReader
-        do {
-            reader = try PcapReader.open(path: path)
-        } catch {
-            throw ReplayError(error)
-        }
-        var summary = ReplaySummary(path: path)
-        summary.linkType = reader.linkType
         var driver = ReplayDriver(source: sourceName, sessionPrefix: sessionPrefix, options: options)
         var events: [AuditEvent] = []
         events.reserveCapacity(64)
         let totalBytes = Self.fileSize(path)
-        var failure: PcapError?
-        while true {
-            let packet: CapturedPacket?
-            do {
-                packet = try reader.next()
-            } catch {
-                failure = error
-                break
-            }
-            guard let packet else { break }
-            summary.packets += 1
-            switch PacketDecoder.decode(packet) {
-            case .segment(let segment):
-                summary.tcpSegments += 1
+        let outcome = try CapturePacketLoop(path: path).run(
+            segment: { segment, summary in
                 driver.process(segment, into: &events)
                 if !events.isEmpty {
                     summary.events += events.count
                     emit(events)
                     events.removeAll(keepingCapacity: true)
                 }
-            case .ignored(let reason):
-                summary.ignoredPackets[reason, default: 0] += 1
+            },
+            packetRead: { summary, fileOffset in
+                if summary.packets % progressInterval == 0 {
+                    progress(ReplayProgress(path: path, bytesRead: fileOffset ?? 0, totalBytes: totalBytes, packets: summary.packets))
+                }
             }
-            if summary.packets % progressInterval == 0 {
-                progress(ReplayProgress(path: path, bytesRead: reader.fileOffset ?? 0, totalBytes: totalBytes, packets: summary.packets))
-            }
-        }
+        )
+        var summary = outcome.summary
         driver.finish(into: &events)
         if !events.isEmpty {
             summary.events += events.count
@@ -95,8 +76,8 @@ public struct CaptureReplay: Sendable {
         }
         summary.smtpSessions = driver.smtpSessions
         summary.reassembly = driver.reassemblyStatistics
-        progress(ReplayProgress(path: path, bytesRead: totalBytes ?? reader.fileOffset ?? 0, totalBytes: totalBytes, packets: summary.packets))
-        if let failure { throw ReplayError(failure, summary: summary) }
+        progress(ReplayProgress(path: path, bytesRead: totalBytes ?? outcome.finalOffset ?? 0, totalBytes: totalBytes, packets: summary.packets))
+        if let damage = outcome.damage { throw ReplayError(damage, summary: summary) }
         return summary
     }
 

@@ -23,6 +23,14 @@ extension FilterError {
                 case .some(let context): "\(context.text), \(problem)"
                 }
             self.init(file: path, line: mark.line, column: mark.column, message: "invalid YAML: \(message)")
+        case .duplicatedKeysInMapping(let duplicates, _) where duplicates.contains(Self.nonScalarKey):
+            // A mapping or sequence used as a key (YAML's complex keys). Yams sorts the duplicates
+            // to pick the key whose position it reports, but a non-scalar key does not compare
+            // with the others, so that pick (and the line) changed from one parse to the next
+            // (found by the rule-loader fuzzer). Reported without a line, the keys in a fixed order.
+            let scalars = Set(duplicates.filter { $0 != Self.nonScalarKey }).sorted().map { "'\($0)'" }
+            let keys = (scalars + ["a non-scalar key"]).joined(separator: ", ")
+            self.init(file: path, line: nil, message: "duplicate key \(keys) in the same mapping")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let first = context.mark
             let repeated = duplicates.first.flatMap { Self.repetition(of: $0, after: first, in: yaml) }
@@ -38,6 +46,9 @@ extension FilterError {
             self.init(file: path, line: nil, message: "invalid YAML: \(error)")
         }
     }
+
+    /// What Yams names a duplicated key that is not a scalar.
+    private static let nonScalarKey = "<uncovertable>"
 
     /// Yams reports a duplicate key at its first occurrence; an editor is better sent to the
     /// repetition. In block style it is the next line of the same mapping (same column) that

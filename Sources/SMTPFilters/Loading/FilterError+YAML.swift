@@ -23,14 +23,16 @@ extension FilterError {
                 case .some(let context): "\(context.text), \(problem)"
                 }
             self.init(file: path, line: mark.line, column: mark.column, message: "invalid YAML: \(message)")
-        case .duplicatedKeysInMapping(let duplicates, _) where duplicates.contains(Self.nonScalarKey):
-            // A mapping or sequence used as a key (YAML's complex keys). Yams sorts the duplicates
-            // to pick the key whose position it reports, but a non-scalar key does not compare
-            // with the others, so that pick (and the line) changed from one parse to the next
-            // (found by the rule-loader fuzzer). Reported without a line, the keys in a fixed order.
-            let scalars = Set(duplicates.filter { $0 != Self.nonScalarKey }).sorted().map { "'\($0)'" }
-            let keys = (scalars + ["a non-scalar key"]).joined(separator: ", ")
-            self.init(file: path, line: nil, message: "duplicate key \(keys) in the same mapping")
+        case .duplicatedKeysInMapping(let duplicates, _)
+        where duplicates.contains(Self.nonScalarKey) || Set(duplicates).count < duplicates.count:
+            // Yams sorts the duplicated keys to pick the one whose position it reports, by their
+            // text only: a mapping or sequence used as a key does not compare with the others,
+            // and two keys with the same text (`''` and `!''`) compare equal, so the pick (and the
+            // line) changed from one parse to the next (found by the rule-loader fuzzer). Reported
+            // without a line, the keys in a fixed order.
+            var keys = Set(duplicates.filter { $0 != Self.nonScalarKey }).sorted().map { "'\($0)'" }
+            if duplicates.contains(Self.nonScalarKey) { keys.append("a non-scalar key") }
+            self.init(file: path, line: nil, message: "duplicate key \(keys.joined(separator: ", ")) in the same mapping")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let first = context.mark
             let repeated = duplicates.first.flatMap { Self.repetition(of: $0, after: first, in: yaml) }

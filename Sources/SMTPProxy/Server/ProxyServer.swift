@@ -17,6 +17,8 @@ public final class ProxyServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let listeners = ListenerChannels()
     private let metricsServer = NIOLockedValueBox<MetricsServer?>(nil)
+    /// Flushes the audit log (and the recording) every 200 ms from `start()` on.
+    private let flusher = NIOLockedValueBox<RepeatedTask?>(nil)
 
     /// - Parameter recording: the `--record` file, or nil.
     /// - Throws: `ProxyError.invalidTLS` when the certificate, key or CA file cannot be used.
@@ -63,7 +65,20 @@ public final class ProxyServer: Service, Sendable {
         if let implicit = context.configuration.tls.implicitListen {
             try await bind(implicit, implicitTLS: true)
         }
+        let task = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
+            [auditLog = context.auditLog, recording = context.recording] _ in
+            auditLog.flush()
+            recording?.flush()
+        }
+        flusher.withLockedValue { $0 = task }
         return address
+    }
+
+    private func stopFlusher() {
+        flusher.withLockedValue { task in
+            task?.cancel()
+            task = nil
+        }
     }
 
     /// Where the implicit-TLS listener is bound (nil without `--listen-tls`).
@@ -130,11 +145,6 @@ public final class ProxyServer: Service, Sendable {
     public func run() async throws {
         if listeners.all().isEmpty { try await start() }
         let channels = listeners.all()
-        let flusher = group.next().scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) {
-            [auditLog = context.auditLog, recording = context.recording] _ in
-            auditLog.flush()
-            recording?.flush()
-        }
         await withGracefulShutdownHandler {
             for channel in channels { try? await channel.closeFuture.get() }
         } onGracefulShutdown: { [self] in
@@ -142,7 +152,7 @@ public final class ProxyServer: Service, Sendable {
         }
         context.logger.notice("draining", metadata: ["sessions": "\(context.sessions.count)"])
         try? await context.sessions.drained(on: group.next()).get()
-        flusher.cancel()
+        stopFlusher()
         context.auditLog.flush()
         context.recording?.close()
         await stopMetrics()
@@ -167,6 +177,7 @@ public final class ProxyServer: Service, Sendable {
     /// For tests: stop accepting, close everything.
     public func shutdown() async {
         stopAccepting()
+        stopFlusher()
         await stopMetrics()
         try? await group.shutdownGracefully()
         context.auditLog.flush()

@@ -87,7 +87,9 @@ extension ProxySession {
         }
         engine.finish(at: .now(), into: &effects)
         unloggedEvents.append(contentsOf: effects.events)
-        logEvents()
+        // The last open session ended: the log goes to disk now, complete. While others are open
+        // the server's 200 ms flusher does it, instead of one write system call per session.
+        logEvents(flush: context.sessions.count <= 1)
         if recorder != nil {
             recorder?.record(effects, order: .clientFirst, at: .now())
             recorder?.close(at: .now())

@@ -231,11 +231,12 @@ final class ProxySession {
         logEvents()
     }
 
-    func logEvents() {
+    /// With `flush`, the log's buffer goes to the file now (see `finishIfDone`).
+    func logEvents(flush: Bool = false) {
         guard !unloggedEvents.isEmpty else { return }
         // Metrics first: once a reader sees an event in the log, it is counted.
         context.metrics?.record(unloggedEvents)
-        context.auditLog.write(unloggedEvents)
+        context.auditLog.write(unloggedEvents, flush: flush)
         unloggedEvents.removeAll(keepingCapacity: true)
     }
 

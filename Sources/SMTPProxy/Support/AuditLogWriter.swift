@@ -8,8 +8,10 @@ import SMTPCore
 
 /// Writes audit events as JSON lines to a file or standard output, from any event loop.
 ///
-/// Lines are buffered and written in batches; `flush()` runs after every `session-end`, on a timer
-/// (see `ProxyServer`) and at shutdown, so the log is complete when the proxy stops.
+/// Lines are buffered and written in batches; they reach the file when the buffer fills, on a
+/// 200 ms timer (see `ProxyServer`), when the last open session ends (`write(_:flush:)`) and at
+/// shutdown — so the log is complete when the proxy stops or goes idle, and a busy proxy does not
+/// pay a write system call per session.
 public final class AuditLogWriter: Sendable {
     private struct State: @unchecked Sendable {
         var file: UnsafeMutablePointer<FILE>?
@@ -36,21 +38,20 @@ public final class AuditLogWriter: Sendable {
         state = NIOLockedValueBox(State(file: nil, ownsFile: false))
     }
 
-    public func write(_ events: [AuditEvent]) {
+    /// Appends `events`; with `flush`, everything buffered goes to the file at once.
+    public func write(_ events: [AuditEvent], flush: Bool = false) {
         guard !events.isEmpty else { return }
         // Encoded as bytes outside the lock: one array per batch, no String per event.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(events.count * 192)
-        var flushNow = false
         for event in events {
             event.appendJSONLine(to: &bytes)
             bytes.append(UInt8(ascii: "\n"))
-            if case .sessionEnd = event.kind { flushNow = true }
         }
         state.withLockedValue { state in
             guard let file = state.file else { return }
             _ = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
-            if flushNow { fflush(file) }
+            if flush { fflush(file) }
         }
     }
 

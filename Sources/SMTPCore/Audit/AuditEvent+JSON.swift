@@ -15,7 +15,7 @@ extension AuditEvent {
         defer { json.finish(into: &out) }
         json.field("ts", timestamp)
         json.field("session", session)
-        json.field("event", name)
+        json.field("event", literal: nameLiteral)
         switch kind {
         case .sessionStart(let client, let server, let source):
             json.field("client", client.description)
@@ -39,7 +39,7 @@ extension AuditEvent {
                     var entry = JSONLineWriter()
                     entry.field("keyword", item.keyword)
                     entry.field("rule", item.rule)
-                    entry.field("action", record.dryRun ? "would-strip" : "strip")
+                    entry.field("action", literal: record.dryRun ? "would-strip" : "strip")
                     list += (index > 0 ? "," : "") + entry.finish()
                 }
                 json.rawField("stripped", list + "]")

@@ -22,7 +22,10 @@ public struct AuditEvent: Hashable, Sendable {
     }
 
     /// The `event` field.
-    public var name: String {
+    public var name: String { nameLiteral.description }
+
+    /// `name` as the audit log writes it, without making a String.
+    var nameLiteral: StaticString {
         switch kind {
         case .sessionStart: "session-start"
         case .command: "command"

@@ -5,7 +5,7 @@ import SMTPCore
 /// Timeouts (RFC 5321 §4.5.3.2): one timer per session, set for what the engine waits for.
 extension ProxySession {
     func scheduleTimer() {
-        guard !finished, let seconds = context.configuration.timeouts.seconds(for: engine.waitingFor) else {
+        guard !finished, let seconds = context.configuration.timeouts.seconds(for: engineWaitingFor) else {
             deadline = nil
             return
         }
@@ -27,7 +27,7 @@ extension ProxySession {
             timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timerFired() }
             return
         }
-        logger.info("timeout waiting for \(engine.waitingFor)")
+        logger.info("timeout waiting for \(engineWaitingFor)")
         engine.timedOut(at: .now(), into: &effects)
         apply()
     }

@@ -36,6 +36,8 @@ final class ProxySession {
     /// Events of the bytes written since the last flush: logged after the flush, so the JSON is
     /// encoded while the bytes are already on their way.
     var unloggedEvents: [AuditEvent] = []
+    /// Where their JSON lines are encoded (kept, with its capacity, from one batch to the next).
+    var auditLines: [UInt8] = []
 
     var recorder: SessionRecorder?
 
@@ -117,6 +119,18 @@ final class ProxySession {
 
     var limiterHeld = false
 
+    /// What the engine waits for, and whether it takes client input (asked on every read and
+    /// every `read()`). Read through an `inout` access: a getter called on `engine` straight from
+    /// this class's stored property copies the whole engine first, retaining every reference in
+    /// it — measured at 7 % of the proxy's user time.
+    var engineWaitingFor: InspectionEngine.Wait { Self.inPlace(&engine) { $0.waitingFor } }
+    var engineWantsClientInput: Bool { Self.inPlace(&engine) { $0.wantsClientInput } }
+
+    @inline(__always)
+    private static func inPlace<T>(_ engine: inout InspectionEngine, _ read: (inout InspectionEngine) -> T) -> T {
+        read(&engine)
+    }
+
     func received(_ bytes: ByteBuffer, from side: SessionChannelHandler.Side) {
         switch side {
         case .client:
@@ -150,7 +164,7 @@ final class ProxySession {
                 engine.clientClosed(at: .now(), into: &effects)
             }
             apply()
-            if upstreamOpen, engine.waitingFor == .nothing || clientClosing {
+            if upstreamOpen, engineWaitingFor == .nothing || clientClosing {
                 upstreamHandler?.context?.close(promise: nil)
             }
         case .upstream:
@@ -205,12 +219,12 @@ final class ProxySession {
             guard upstreamOpen, let upstream = upstreamHandler?.context else {
                 // Upstream gone for good (the proxy aborted an oversized message): the engine
                 // still reads the client to its end of data, which gets 552.
-                return upstreamEverConnected && engine.wantsClientInput
+                return upstreamEverConnected && engineWantsClientInput
             }
             // The client's own leg must take writes too: replies the proxy makes itself go there,
             // and a client that pipelines without reading must not fill memory with them.
             let clientWritable = clientHandler.context?.channel.isWritable ?? false
-            return upstream.channel.isWritable && clientWritable && engine.wantsClientInput
+            return upstream.channel.isWritable && clientWritable && engineWantsClientInput
         case .upstream:
             if upstreamTLS.handshaking { return true }
             guard clientOpen, let client = clientHandler.context else { return true }
@@ -236,7 +250,7 @@ final class ProxySession {
         guard !unloggedEvents.isEmpty else { return }
         // Metrics first: once a reader sees an event in the log, it is counted.
         context.metrics?.record(unloggedEvents)
-        context.auditLog.write(unloggedEvents, flush: flush)
+        context.auditLog.write(unloggedEvents, flush: flush, encodingIn: &auditLines)
         unloggedEvents.removeAll(keepingCapacity: true)
     }
 

@@ -25,10 +25,11 @@ struct LegTLSState {
         handshaking = false
     }
 
-    /// Application data arrived on the leg: the acknowledger's work is done.
-    mutating func applicationDataArrived(on pipeline: ChannelPipeline.SynchronousOperations?) {
+    /// Application data arrived on the leg: the acknowledger's work is done. (`pipeline` is only
+    /// looked up when there is one to remove: this runs on every read.)
+    mutating func applicationDataArrived(on pipeline: @autoclosure () -> ChannelPipeline.SynchronousOperations?) {
         guard !handshaking, let acknowledger else { return }
         self.acknowledger = nil
-        pipeline?.removeHandler(acknowledger, promise: nil)
+        pipeline()?.removeHandler(acknowledger, promise: nil)
     }
 }

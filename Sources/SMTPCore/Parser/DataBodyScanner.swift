@@ -56,6 +56,18 @@ public struct DataBodyScanner: Sendable {
     static let belowCRMask: UInt64 = 0x0E0E_0E0E_0E0E_0E0E
     static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// The high bit of each octet of `word` below 0x0E, and possibly of octets above the first.
+    @inline(__always)
+    static func flags(_ word: UInt64) -> UInt64 {
+        (word &- belowCRMask) & ~word & highBits
+    }
+
+    /// CR, LF and NUL end a run of plain line content.
+    @inline(__always)
+    static func endsRun(_ byte: UInt8) -> Bool {
+        byte <= SMTPGrammar.cr && (byte == SMTPGrammar.cr || byte == SMTPGrammar.lf || byte == SMTPGrammar.nul)
+    }
+
     static let crlf = ByteBuffer(string: "\r\n")
     static let space = ByteBuffer(string: " ")
     static let dot = ByteBuffer(string: ".")
@@ -93,70 +105,73 @@ public struct DataBodyScanner: Sendable {
                 previousEnd = lineEnd
             }
             while i < end {
-                switch held {
-                case .none:
-                    break
-                case .cr:
-                    held = .none
-                    if p[i] == SMTPGrammar.lf {
-                        synthesize(Self.crlf)
-                        i += 1
-                        runStart = i
-                        newLine(after: .crlf)
-                    } else {
-                        report(.bareCR)
-                        if reject { flush(i); return (i, .rejected(.bareCR)) }
-                        synthesize(Self.crlf)
-                        runStart = i
-                        newLine(after: .cr)
-                    }
-                    continue
-                case .dot:
-                    if p[i] == SMTPGrammar.cr {
-                        held = .dotCR
-                        i += 1
-                        runStart = i
+                // Only the first octets of a call can meet a held `.`/CR: one compare per line.
+                if held != .none {
+                    switch held {
+                    case .none:
+                        break
+                    case .cr:
+                        held = .none
+                        if p[i] == SMTPGrammar.lf {
+                            synthesize(Self.crlf)
+                            i += 1
+                            runStart = i
+                            newLine(after: .crlf)
+                        } else {
+                            report(.bareCR)
+                            if reject { flush(i); return (i, .rejected(.bareCR)) }
+                            synthesize(Self.crlf)
+                            runStart = i
+                            newLine(after: .cr)
+                        }
+                        continue
+                    case .dot:
+                        if p[i] == SMTPGrammar.cr {
+                            held = .dotCR
+                            i += 1
+                            runStart = i
+                            continue
+                        }
+                        held = .none
+                        if p[i] == SMTPGrammar.lf {
+                            let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.lf.rawValue)
+                            report(.bareLF)
+                            report(violation)
+                            if reject { flush(i); return (i, .rejected(.bareLF)) }
+                            synthesize(Self.stuffedLoneDot)
+                            i += 1
+                            runStart = i
+                            newLine(after: .lf)
+                        } else {
+                            synthesize(Self.dot)
+                            runStart = i
+                        }
+                        continue
+                    case .dotCR:
+                        held = .none
+                        if p[i] == SMTPGrammar.lf {
+                            i += 1
+                            if previousEnd == .crlf {
+                                synthesize(Self.dotCRLF)
+                                finished = true
+                                return (i, .endOfData)
+                            }
+                            let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.crlf.rawValue)
+                            report(violation)
+                            if reject { return (i, .rejected(violation)) }  // unreachable: the bare line end before was rejected
+                            synthesize(Self.stuffedLoneDot)
+                            runStart = i
+                            newLine(after: .crlf)
+                        } else {
+                            report(.bareCR)
+                            report(.smuggling(before: previousEnd.rawValue, after: LineEnd.cr.rawValue))
+                            if reject { flush(i); return (i, .rejected(.bareCR)) }
+                            synthesize(Self.stuffedLoneDot)
+                            runStart = i
+                            newLine(after: .cr)
+                        }
                         continue
                     }
-                    held = .none
-                    if p[i] == SMTPGrammar.lf {
-                        let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.lf.rawValue)
-                        report(.bareLF)
-                        report(violation)
-                        if reject { flush(i); return (i, .rejected(.bareLF)) }
-                        synthesize(Self.stuffedLoneDot)
-                        i += 1
-                        runStart = i
-                        newLine(after: .lf)
-                    } else {
-                        synthesize(Self.dot)
-                        runStart = i
-                    }
-                    continue
-                case .dotCR:
-                    held = .none
-                    if p[i] == SMTPGrammar.lf {
-                        i += 1
-                        if previousEnd == .crlf {
-                            synthesize(Self.dotCRLF)
-                            finished = true
-                            return (i, .endOfData)
-                        }
-                        let violation = Violation.smuggling(before: previousEnd.rawValue, after: LineEnd.crlf.rawValue)
-                        report(violation)
-                        if reject { return (i, .rejected(violation)) }  // unreachable: the bare line end before was rejected
-                        synthesize(Self.stuffedLoneDot)
-                        runStart = i
-                        newLine(after: .crlf)
-                    } else {
-                        report(.bareCR)
-                        report(.smuggling(before: previousEnd.rawValue, after: LineEnd.cr.rawValue))
-                        if reject { flush(i); return (i, .rejected(.bareCR)) }
-                        synthesize(Self.stuffedLoneDot)
-                        runStart = i
-                        newLine(after: .cr)
-                    }
-                    continue
                 }
                 if lineStart {
                     lineStart = false
@@ -217,21 +232,44 @@ public struct DataBodyScanner: Sendable {
                         i += 1
                     }
                 }
-                // Inside a line: skip to the next CR, LF or NUL. Eight octets at a time while none
-                // of them is below 0x0E (the word test has no false negatives; a false positive or
-                // a TAB only sends those eight octets through the exact test below).
+                // Inside a line: skip to the next CR, LF or NUL, eight octets at a time. The word
+                // test flags octets below 0x0E; its lowest flag is exact (a borrow only runs upwards
+                // from a real match), so `i` jumps straight to the first such octet, and only a TAB,
+                // VT or FF there (below 0x0E, but inside the line) resumes the scan after it.
                 skip: while i < end {
+                    while i + 32 <= end {  // four words per round: one branch per 32 octets
+                        let w0 = Self.flags(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                        let w1 = Self.flags(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)))
+                        let w2 = Self.flags(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 16, as: UInt64.self)))
+                        let w3 = Self.flags(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i + 24, as: UInt64.self)))
+                        if (w0 | w1) | (w2 | w3) != 0 {
+                            if w0 != 0 {
+                                i += w0.trailingZeroBitCount &>> 3
+                            } else if w1 != 0 {
+                                i += 8 &+ w1.trailingZeroBitCount &>> 3
+                            } else if w2 != 0 {
+                                i += 16 &+ w2.trailingZeroBitCount &>> 3
+                            } else {
+                                i += 24 &+ w3.trailingZeroBitCount &>> 3
+                            }
+                            if Self.endsRun(p[i]) { break skip }
+                            i += 1
+                            continue skip
+                        }
+                        i += 32
+                    }
                     while i + 8 <= end {
-                        let word = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                        if (word &- Self.belowCRMask) & ~word & Self.highBits != 0 { break }
+                        let flags = Self.flags(UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                        if flags != 0 {
+                            i += flags.trailingZeroBitCount &>> 3
+                            if Self.endsRun(p[i]) { break skip }
+                            i += 1
+                            continue skip
+                        }
                         i += 8
                     }
-                    let stop = min(i + 8, end)
-                    while i < stop {
-                        let byte = p[i]
-                        if byte <= SMTPGrammar.cr && (byte == SMTPGrammar.cr || byte == SMTPGrammar.lf || byte == SMTPGrammar.nul) {
-                            break skip
-                        }
+                    while i < end {
+                        if Self.endsRun(p[i]) { break skip }
                         i += 1
                     }
                 }

@@ -1,8 +1,9 @@
 import Logging
 import SMTPCore
 
-/// What every session of one server shares.
-struct ProxyContext: Sendable {
+/// What every session of one server shares. A class: each session holds one reference to it,
+/// not a copy of every field (the configuration alone holds a dozen strings and arrays).
+final class ProxyContext: Sendable {
     let configuration: ProxyConfiguration
     let policies: PolicyStore
     let auditLog: AuditLogWriter
@@ -15,4 +16,21 @@ struct ProxyContext: Sendable {
     let tls: TLSContexts?
     /// `--metrics`: nil without it (sessions then skip counting altogether).
     let metrics: ProxyMetrics?
+
+    init(
+        configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, limiter: ConnectionLimiter,
+        sessionIDs: SessionIDGenerator, logger: Logger, sessions: SessionRegistry, recording: CaptureFile?,
+        tls: TLSContexts?, metrics: ProxyMetrics?
+    ) {
+        self.configuration = configuration
+        self.policies = policies
+        self.auditLog = auditLog
+        self.limiter = limiter
+        self.sessionIDs = sessionIDs
+        self.logger = logger
+        self.sessions = sessions
+        self.recording = recording
+        self.tls = tls
+        self.metrics = metrics
+    }
 }

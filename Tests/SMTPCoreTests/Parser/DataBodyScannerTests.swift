@@ -50,11 +50,11 @@ import Testing
             rest: String(decoding: rest, as: UTF8.self), violations: violations)
     }
 
-    /// The line scan reads eight octets at a time: a CR, LF, NUL or TAB at every offset in and
-    /// around a word gives the same outcome as the byte-by-byte scan (`scan` compares both).
+    /// The line scan reads 32 octets a round, as four words: a CR, LF, NUL or TAB at every offset
+    /// in and around a round gives the same outcome as the byte-by-byte scan (`scan` compares both).
     @Test(arguments: ["\r\n", "\n", "\r", "\0", "\t", "\u{0B}", "\u{0E}", "\u{FF}"])
     func wordScanFindsLineEndsAtEveryOffset(special: String) {
-        for offset in 0..<24 {
+        for offset in 0..<72 {
             let body = String(repeating: "x", count: offset) + special + String(repeating: "y", count: 19) + "\r\n.\r\n"
             let outcome = Self.scan(body)
             #expect(outcome.ended)
@@ -66,6 +66,22 @@ import Testing
             }
             #expect(
                 outcome.forwarded == String(repeating: "x", count: offset) + expected + String(repeating: "y", count: 19) + "\r\n.\r\n")
+        }
+    }
+
+    /// The scan jumps to the first octet below 0x0E in a round; a TAB, VT or FF there resumes it
+    /// right after. A line end anywhere after such an octet, in the same round or the next, is
+    /// still found.
+    @Test(arguments: ["\r\n", "\n", "\r", "\0"])
+    func lineEndAfterATabInTheSameRound(special: String) {
+        let expected = special == "\0" ? " " : "\r\n"
+        for tabOffset in 0..<36 {
+            for gap in 0..<36 {
+                let head = String(repeating: "x", count: tabOffset) + "\t\u{0C}" + String(repeating: "y", count: gap)
+                let outcome = Self.scan(head + special + "z\r\n.\r\n")
+                #expect(outcome.ended)
+                #expect(outcome.forwarded == head + expected + "z\r\n.\r\n")
+            }
         }
     }
 

@@ -1,12 +1,11 @@
-import CoreMetrics
 import Prometheus
 import SMTPCore
 
 /// The `--metrics` counters of one proxy server, in Prometheus text format.
 ///
-/// Every series is a swift-metrics `Counter`, `Meter` or `Timer` made by a `PrometheusMetricsFactory`
-/// over this server's own `PrometheusCollectorRegistry`: nothing goes through the process-wide
-/// `MetricsSystem`, so several servers in one process (tests) keep separate counts.
+/// Every series is made on this server's own `PrometheusCollectorRegistry`, with the family's
+/// `# HELP` text: nothing goes through the process-wide `MetricsSystem`, so several servers in one
+/// process (tests) keep separate counts.
 ///
 /// Most counts come from the audit events themselves (`record(_:)`, called wherever the session
 /// writes events to the audit log), so the metrics and the log cannot disagree. What has no event
@@ -21,35 +20,49 @@ public final class ProxyMetrics: Sendable {
         .seconds(10), .seconds(30), .seconds(60),
     ]
 
+    /// A metric family: its name (`smtp_inspect_` + name + unit) and its `# HELP` line (the
+    /// registry requires the same help text every time a family is asked for).
+    static func family(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "smtp_inspect", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// (`MetricNameDescriptor` is a struct of `let` strings that swift-prometheus does not mark
+    /// `Sendable`: immutable, so safe to share.)
     enum Name {
-        static let sessionsStarted = "smtp_inspect_sessions_started_total"
-        static let sessionsEnded = "smtp_inspect_sessions_ended_total"
-        static let sessionsActive = "smtp_inspect_sessions_active"
-        static let commands = "smtp_inspect_commands_total"
-        static let replies = "smtp_inspect_replies_total"
-        static let ruleHits = "smtp_inspect_rule_hits_total"
-        static let anomalies = "smtp_inspect_anomalies_total"
-        static let bytes = "smtp_inspect_bytes_total"
-        static let messages = "smtp_inspect_messages_total"
-        static let upstreamErrors = "smtp_inspect_upstream_errors_total"
-        static let tlsHandshakes = "smtp_inspect_tls_handshakes_total"
-        static let commandLatency = "smtp_inspect_command_latency_seconds"
+        nonisolated(unsafe) static let sessionsStarted = family("sessions_started", unit: "total", help: "Client sessions accepted.")
+        nonisolated(unsafe) static let sessionsEnded = family(
+            "sessions_ended", unit: "total", help: "Sessions ended, by the session-end reason of the audit log.")
+        nonisolated(unsafe) static let sessionsActive = family("sessions_active", help: "Sessions open now.")
+        nonisolated(unsafe) static let commands = family(
+            "commands", unit: "total", help: "Client commands, by verb and by what the proxy did (the audit log's action).")
+        nonisolated(unsafe) static let replies = family(
+            "replies", unit: "total",
+            help: "Replies that reached the client, by the verb they answer, reply class and origin (upstream or local).")
+        nonisolated(unsafe) static let ruleHits = family("rule_hits", unit: "total", help: "Times each rule decided or logged.")
+        nonisolated(unsafe) static let anomalies = family("anomalies", unit: "total", help: "Protocol anomalies, by kind.")
+        nonisolated(unsafe) static let bytes = family(
+            "bytes", unit: "total", help: "Octets received, by direction (counted when a session ends).")
+        nonisolated(unsafe) static let messages = family(
+            "messages", unit: "total", help: "Mail transactions that reached their end of data, by reply class.")
+        nonisolated(unsafe) static let upstreamErrors = family(
+            "upstream_errors", unit: "total", help: "Upstream connections that failed (connect) or broke mid-session (lost).")
+        nonisolated(unsafe) static let tlsHandshakes = family(
+            "tls_handshakes", unit: "total", help: "TLS handshakes, by leg and result.")
+        nonisolated(unsafe) static let commandLatency = family(
+            "command_latency", unit: "seconds",
+            help: "Time from forwarding a command (for DATA and BDAT, its end of data) to the upstream's reply, by verb.")
     }
 
     /// The collectors; `exposition()` renders them.
     public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
-    private let sessionsStarted: CoreMetrics.Counter
-    private let sessionsActive: Meter
+    private let sessionsStarted: Prometheus.Counter
+    private let sessionsActive: Prometheus.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.durationHistogramBuckets[Name.commandLatency] = Self.latencyBuckets
-        self.factory = factory
-        sessionsStarted = CoreMetrics.Counter(label: Name.sessionsStarted, factory: factory)
-        sessionsActive = Meter(label: Name.sessionsActive, factory: factory)
-        sessionsActive.set(0)
+        sessionsStarted = registry.makeCounter(descriptor: Name.sessionsStarted)
+        sessionsActive = registry.makeGauge(descriptor: Name.sessionsActive)
+        sessionsActive.set(to: 0)
         // Series that are zero until something goes wrong are present from the start, so that a
         // rate() or an alert on them has a series to look at.
         for kind in UpstreamErrorKind.allCases {
@@ -73,7 +86,7 @@ public final class ProxyMetrics: Sendable {
         switch event.kind {
         case .sessionStart:
             sessionsStarted.increment()
-            sessionsActive.increment()
+            sessionsActive.increment(by: 1)
         case .command(let record):
             counter(Name.commands, [("verb", MetricLabel.verb(record.verb)), ("action", record.action)]).increment()
             if let rule = record.rule { ruleHit(rule) }
@@ -84,10 +97,10 @@ public final class ProxyMetrics: Sendable {
         case .anomaly(let kind, _):
             counter(Name.anomalies, [("kind", kind.rawValue)]).increment()
         case .sessionEnd(let summary):
-            sessionsActive.decrement()
+            sessionsActive.decrement(by: 1)
             counter(Name.sessionsEnded, [("reason", summary.reason)]).increment()
-            counter(Name.bytes, [("direction", "from_client")]).increment(by: summary.bytesFromClient)
-            counter(Name.bytes, [("direction", "from_server")]).increment(by: summary.bytesFromServer)
+            counter(Name.bytes, [("direction", "from_client")]).increment(by: Int64(summary.bytesFromClient))
+            counter(Name.bytes, [("direction", "from_server")]).increment(by: Int64(summary.bytesFromServer))
             if summary.reason == "upstream-lost" { upstreamError(.lost) }
         }
     }
@@ -100,8 +113,8 @@ public final class ProxyMetrics: Sendable {
         for keyword in record.stripped { ruleHit(keyword.rule) }
         if let latency = record.latency {
             // A wall clock stepped back between command and reply gives a negative time: 0.
-            let nanoseconds = max(0, latency.components.seconds * 1_000_000_000 + latency.components.attoseconds / 1_000_000_000)
-            CoreMetrics.Timer(label: Name.commandLatency, dimensions: [("verb", verb)], factory: factory).recordNanoseconds(nanoseconds)
+            registry.makeDurationHistogram(descriptor: Name.commandLatency, labels: [("verb", verb)], buckets: Self.latencyBuckets)
+                .record(max(.zero, latency))
         }
     }
 
@@ -131,7 +144,7 @@ public final class ProxyMetrics: Sendable {
     }
 
     /// The counter for a label set; the registry returns the same collector for the same labels.
-    private func counter(_ name: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: name, dimensions: dimensions, factory: factory)
+    private func counter(_ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Prometheus.Counter {
+        registry.makeCounter(descriptor: family, labels: labels)
     }
 }

@@ -155,4 +155,18 @@ struct ProxyMetricsMappingTests {
         #expect(Self.scrape(second).value("smtp_inspect_sessions_started_total") == 0)
         #expect(Self.scrape(second).sum("smtp_inspect_commands_total") == 0)
     }
+
+    /// Every family that has a `# TYPE` line has a `# HELP` line before it (what the series
+    /// means, for whoever reads the scrape or builds a dashboard on it).
+    @Test func everyFamilyHasHelp() {
+        let metrics = ProxyMetrics()
+        metrics.record(Self.session)
+        let lines = String(decoding: metrics.exposition(), as: UTF8.self).split(separator: "\n").map(String.init)
+        let typed = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        #expect(typed.count >= 12)
+        for name in typed {
+            let help = lines.first { $0.hasPrefix("# HELP \(name) ") }
+            #expect(help != nil && help!.count > "# HELP \(name) ".count + 10, "\(name)")
+        }
+    }
 }

@@ -106,14 +106,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share (a temporary directory, a seeded generator); tests only.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
-            dependencies: ["SMTPCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPFiltersTests",
-            dependencies: ["SMTPFilters", "SMTPCore", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPFilters", "SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -128,12 +130,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PcapCaptureTests",
-            dependencies: ["PcapCapture", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPReplayTests",
-            dependencies: ["SMTPReplay", "SMTPCore", "SMTPFilters", "PcapCapture", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPReplay", "SMTPCore", "SMTPFilters", "PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,3 +1,4 @@
+import TestSupport
 import NIOCore
 import SMTPCore
 /// Generates plausible and hostile two-sided SMTP conversations for property tests: random case

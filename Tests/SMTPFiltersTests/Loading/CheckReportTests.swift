@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import SMTPCore
 @testable import SMTPFilters
@@ -109,7 +110,7 @@ import Testing
 
     @Test func refusesTextThatIsNotUTF8() throws {
         let directory = try TemporaryDirectory()
-        let file = try directory.write("latin1.yaml", Data("rules:\n  - name: caf".utf8) + Data([0xE9]) + Data("\n".utf8))
+        let file = try directory.write("latin1.yaml", Array("rules:\n  - name: caf".utf8) + [0xE9] + Array("\n".utf8))
         #expect(CheckReport(paths: [file]).problems.map(\.description) == ["\(file):2: not UTF-8 text"])
     }
 

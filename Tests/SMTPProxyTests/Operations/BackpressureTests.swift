@@ -15,25 +15,13 @@ import Testing
     @Test func slowUpstreamHoldsAFastClientWithFlatMemory() async throws {
         let gate = FakeUpstream.Gate()
         let received = LockedBox<BodyDigest?>(nil)
-        let upstream = try FakeUpstream { connection in
-            connection.send("220 slow.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                switch command.verb {
-                case "EHLO": connection.send("250-slow.test\r\n250 PIPELINING\r\n")
-                case "DATA":
-                    connection.send("354 go ahead\r\n")
-                    var digest = BodyDigest()
-                    // Read 64 KiB, then stop reading until the test opens the gate.
-                    let length = try connection.readBody(pauseAfter: 64 * 1024, gate: gate, digest: &digest)
-                    received.withLock { $0 = digest }
-                    connection.send("250 2.0.0 Ok: \(length ?? -1) octets\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send("250 2.0.0 Ok\r\n")
-                }
-            }
-        }
+        let upstream = try FakeUpstream.answering(as: "slow.test", data: { connection in
+            var digest = BodyDigest()
+            // Read 64 KiB, then stop reading until the test opens the gate.
+            let length = try connection.readBody(pauseAfter: 64 * 1024, gate: gate, digest: &digest)
+            received.withLock { $0 = digest }
+            return "250 2.0.0 Ok: \(length ?? -1) octets\r\n"
+        })
         defer {
             gate.open()
             upstream.stop()
@@ -41,10 +29,8 @@ import Testing
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let logPath = scratch.file("audit.jsonl")
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstream.port)", "--log", logPath])
+        let (proxy, port) = try ProxyProcess.listening(upstream: upstream.port, log: logPath)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
 
         let client = try OperationsClient(port: port)
         try client.send("EHLO client.test\r\nMAIL FROM:<alice@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
@@ -93,29 +79,15 @@ import Testing
     @Test func oneGiBMessagePassesWithFlatMemory() async throws {
         let size = 1 << 30
         let received = LockedBox<BodyDigest?>(nil)
-        let upstream = try FakeUpstream { connection in
-            connection.send("220 sink.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                switch command.verb {
-                case "EHLO": connection.send("250-sink.test\r\n250 PIPELINING\r\n")
-                case "DATA":
-                    connection.send("354 go ahead\r\n")
-                    var digest = BodyDigest()
-                    let length = try connection.readBody(digest: &digest)
-                    received.withLock { $0 = digest }
-                    connection.send("250 2.0.0 Ok: \(length ?? -1) octets\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send("250 2.0.0 Ok\r\n")
-                }
-            }
-        }
+        let upstream = try FakeUpstream.answering(as: "sink.test", data: { connection in
+            var digest = BodyDigest()
+            let length = try connection.readBody(digest: &digest)
+            received.withLock { $0 = digest }
+            return "250 2.0.0 Ok: \(length ?? -1) octets\r\n"
+        })
         defer { upstream.stop() }
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstream.port)", "--log", "/dev/null"])
+        let (proxy, port) = try ProxyProcess.listening(upstream: upstream.port)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         let client = try OperationsClient(port: port, timeout: 300)
         try client.send("EHLO client.test\r\nMAIL FROM:<alice@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
         try #require(try client.readReplies(5).last?.hasPrefix("354") == true)
@@ -141,27 +113,15 @@ import Testing
         let commands = LockedBox(0)
         // 200-octet replies: the reply path fills after some ten thousand commands.
         let padding = String(repeating: "p", count: 200)
-        let upstream = try FakeUpstream { connection in
-            connection.send("220 echo.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                commands.withLock { $0 += 1 }
-                switch command.verb {
-                case "EHLO": connection.send("250-echo.test\r\n250 PIPELINING\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send("250-\(padding)\r\n250 2.0.0 Ok\r\n")  // blocks once nobody reads
-                }
-            }
-        }
+        // Its replies block once nobody reads them.
+        let upstream = try FakeUpstream.answering(
+            as: "echo.test", reply: "250-\(padding)\r\n250 2.0.0 Ok\r\n", onCommand: { _ in commands.withLock { $0 += 1 } })
         defer { upstream.stop() }
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let logPath = scratch.file("audit.jsonl")
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstream.port)", "--log", logPath])
+        let (proxy, port) = try ProxyProcess.listening(upstream: upstream.port, log: logPath)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
 
         let client = try OperationsClient(port: port)
         #expect(try client.readReply()?.hasPrefix("220") == true)

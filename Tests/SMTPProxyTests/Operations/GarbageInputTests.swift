@@ -12,10 +12,8 @@ import Testing
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let logPath = scratch.file("audit.jsonl")
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(postfix.port)", "--log", logPath])
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: logPath)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         var generator = GarbageGenerator(seed: 0x5EED_0BAD_F00D)
 
         // A normal session on its own connection, running while the hostile ones are served.
@@ -128,10 +126,8 @@ import Testing
     /// and it still answers when the line finally ends.
     @Test func endlessLineIsDroppedWithFlatMemory() async throws {
         let postfix = PostfixInstance.shared
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(postfix.port)", "--log", "/dev/null"])
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         let client = try OperationsClient(port: port)
         #expect(try client.readReply()?.hasPrefix("220") == true)
         let before = try #require(proxy.residentKiB())

@@ -70,10 +70,8 @@ import Testing
         let scratch = try ScratchDirectory()
         defer { scratch.remove() }
         let logPath = scratch.file("audit.jsonl")
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(postfix.port)", "--log", logPath])
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: logPath)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
 
         let client = try OperationsClient(port: port)
         #expect(try client.readReply()?.hasPrefix("220") == true)
@@ -129,10 +127,8 @@ import Testing
 
     @Test func sigtermWithNoOpenSessionExitsZero() async throws {
         let postfix = PostfixInstance.shared
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(postfix.port)", "--log", "/dev/null"])
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         // One finished session first: the proxy is up and running (see the next test for why).
         let client = try OperationsClient(port: port)
         _ = try client.readReply()

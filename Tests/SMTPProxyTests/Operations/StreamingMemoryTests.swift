@@ -15,23 +15,10 @@ import Testing
 
     /// 1021-octet command lines, pipelined: almost every read of the client ends inside a line.
     @Test func longPipelinedCommandStreamKeepsMemoryFlat() async throws {
-        let upstream = try FakeUpstream { connection in
-            connection.send("220 echo.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                switch command.verb {
-                case "EHLO": connection.send("250-echo.test\r\n250 PIPELINING\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send("250 2.0.0 Ok\r\n")
-                }
-            }
-        }
+        let upstream = try FakeUpstream.answering(as: "echo.test")
         defer { upstream.stop() }
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstream.port)", "--log", "/dev/null"])
+        let (proxy, port) = try ProxyProcess.listening(upstream: upstream.port)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         let client = try OperationsClient(port: port, timeout: 120)
         try client.send("EHLO client.test\r\n")
         _ = try client.readReplies(2)
@@ -60,23 +47,10 @@ import Testing
     /// replies.
     @Test func longReplyStreamKeepsMemoryFlat() async throws {
         let reply = "250-" + String(repeating: "r", count: 4000) + "\r\n250 2.0.0 Ok\r\n"
-        let upstream = try FakeUpstream { connection in
-            connection.send("220 echo.test ESMTP\r\n")
-            while let command = try connection.readCommand() {
-                switch command.verb {
-                case "EHLO": connection.send("250-echo.test\r\n250 PIPELINING\r\n")
-                case "QUIT":
-                    connection.send("221 2.0.0 Bye\r\n")
-                    return
-                default: connection.send(reply)
-                }
-            }
-        }
+        let upstream = try FakeUpstream.answering(as: "echo.test", reply: reply)
         defer { upstream.stop() }
-        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstream.port)", "--log", "/dev/null"])
+        let (proxy, port) = try ProxyProcess.listening(upstream: upstream.port)
         defer { proxy.kill() }
-        try proxy.waitUntilListening()
-        let port = try #require(proxy.listeningPort())
         let client = try OperationsClient(port: port, timeout: 120)
         try client.send("EHLO client.test\r\n")
         _ = try client.readReplies(2)

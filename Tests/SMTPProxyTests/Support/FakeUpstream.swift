@@ -293,3 +293,34 @@ struct BodyDigest: Sendable {
         return digest
     }
 }
+
+extension FakeUpstream {
+    /// A server that keeps up: greets as `name`, offers PIPELINING to EHLO, answers QUIT with 221
+    /// (and hangs up), answers DATA with 354 and hands the body to `data` (which reads it and
+    /// returns the final reply), and answers anything else — DATA too, without `data` — with
+    /// `reply`. `onCommand` sees every verb first.
+    static func answering(
+        as name: String = "fake.test",
+        reply: String = "250 2.0.0 Ok\r\n",
+        onCommand: (@Sendable (String) -> Void)? = nil,
+        data: (@Sendable (Connection) throws -> String)? = nil
+    ) throws -> FakeUpstream {
+        try FakeUpstream { connection in
+            connection.send("220 \(name) ESMTP\r\n")
+            while let command = try connection.readCommand() {
+                onCommand?(command.verb)
+                switch command.verb {
+                case "EHLO": connection.send("250-\(name)\r\n250 PIPELINING\r\n")
+                case "DATA":
+                    guard let data else { fallthrough }
+                    connection.send("354 go ahead\r\n")
+                    connection.send(try data(connection))
+                case "QUIT":
+                    connection.send("221 2.0.0 Bye\r\n")
+                    return
+                default: connection.send(reply)
+                }
+            }
+        }
+    }
+}

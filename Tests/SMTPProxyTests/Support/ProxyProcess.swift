@@ -52,6 +52,19 @@ final class ProxyProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// `smtp-inspect proxy` on a free loopback port in front of the server on `upstreamPort`,
+    /// listening; `extra` are further options. The caller kills it (`defer { proxy.kill() }`).
+    static func listening(upstream upstreamPort: Int, log: String = "/dev/null", _ extra: [String] = []) throws -> (proxy: ProxyProcess, port: Int) {
+        let proxy = try ProxyProcess(["proxy", "--listen", "127.0.0.1:0", "--upstream", "127.0.0.1:\(upstreamPort)", "--log", log] + extra)
+        do {
+            try proxy.waitUntilListening()
+            return (proxy, try #require(proxy.listeningPort()))
+        } catch {
+            proxy.kill()
+            throw error
+        }
+    }
+
     /// Runs `smtp-inspect` to completion (for exit-status tests); kills it after `timeout`.
     static func runToExit(_ arguments: [String], timeout: Double = 30) throws -> (status: Int32?, error: String, output: String) {
         let child = try ProxyProcess(arguments)

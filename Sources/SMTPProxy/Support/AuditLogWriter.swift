@@ -38,14 +38,9 @@ public final class AuditLogWriter: Sendable {
         state = NIOLockedValueBox(State(file: nil, ownsFile: false))
     }
 
-    /// Appends `events`; with `flush`, everything buffered goes to the file at once.
-    public func write(_ events: [AuditEvent], flush: Bool = false) {
-        var scratch: [UInt8] = []
-        write(events, flush: flush, encodingIn: &scratch)
-    }
-
-    /// `write(_:flush:)` encoding in `scratch`, which the caller keeps between batches (a session
-    /// writes a batch per read: its own buffer spares an allocation each time).
+    /// Appends `events`, encoded in `bytes`, which the caller keeps between batches (a session
+    /// writes a batch per read: its own buffer spares an allocation each time). With `flush`,
+    /// everything buffered goes to the file at once.
     public func write(_ events: [AuditEvent], flush: Bool = false, encodingIn bytes: inout [UInt8]) {
         guard !events.isEmpty else { return }
         // Encoded as bytes outside the lock: one array per batch, no String per event.

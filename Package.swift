@@ -3,7 +3,7 @@
 // smtp-inspect — a transparent SMTP inspecting proxy.
 //
 // Module edges (data flows one way: bytes in → engine → decisions out):
-//   smtp-inspect (CLI) → SMTPProxy  → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
+//   smtp-inspect (CLI) → SMTPProxy  → SMTPServices → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
 //                      → SMTPReplay → PcapCapture → CPcap (libpcap)
 //                      → SMTPReport → SMTPReplay (audit logs and captures → one HTML page)
 // SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
@@ -62,8 +62,20 @@ let package = Package(
         .target(
             name: "SMTPReplay",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Driver-side clients of outside services the engine consults (client limits, policy
+        // services, milters): used by the live proxy and by replay alike.
+        .target(
+            name: "SMTPServices",
+            dependencies: [
+                "SMTPCore", "SMTPFilters",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,7 +87,7 @@ let package = Package(
         .target(
             name: "SMTPProxy",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -98,6 +110,7 @@ let package = Package(
                 "SMTPReport",
                 "PcapCapture",
                 "SMTPProxy",
+                "SMTPServices",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "SMTPProxyTests",
             dependencies: [
-                "SMTPProxy", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture",
+                "SMTPProxy", "SMTPServices", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +146,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTPReplayTests",
-            dependencies: ["SMTPReplay", "SMTPCore", "SMTPFilters", "PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPReplay", "SMTPServices", "SMTPCore", "SMTPFilters", "PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

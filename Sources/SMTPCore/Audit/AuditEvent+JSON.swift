@@ -27,6 +27,7 @@ extension AuditEvent {
             json.field("action", record.action)
             json.field("rule", record.rule)
             json.field("forwarded", record.forwarded)
+            if let policy = record.policy { json.field("policy", policy) }
         case .reply(let record):
             json.field("code", record.code)
             json.field("text", record.text)
@@ -61,6 +62,23 @@ extension AuditEvent {
             json.field("commands", summary.commands)
             json.field("messages", summary.messages)
             json.field("tls", summary.tls)
+        case .limit(let record):
+            json.field("rule", record.rule)
+            json.field("key", record.key)
+            json.field("count", record.count)
+            json.field("action", record.action)
+            if let until = record.until { json.field("until", until) }
+        case .milter(let record):
+            json.field("milter", record.milter)
+            json.field("stage", record.stage)
+            json.field("verdict", record.verdict)
+            json.field("reply", record.reply)
+            // Kinds are a fixed vocabulary of ASCII names (MilterRecord): no escaping needed.
+            var list = "{"
+            for (index, item) in record.modifications.enumerated() {
+                list += (index > 0 ? "," : "") + "\"\(item.kind)\":\(item.count)"
+            }
+            json.rawField("modifications", list + "}")
         }
     }
 }

@@ -19,6 +19,10 @@ public struct AuditEvent: Hashable, Sendable {
         case message(MessageRecord)
         case anomaly(AnomalyKind, detail: String)
         case sessionEnd(SessionSummary)
+        /// A client-limit rule was hit (SPEC §10).
+        case limit(LimitRecord)
+        /// A milter's verdict (SPEC §12).
+        case milter(MilterRecord)
     }
 
     /// The `event` field.
@@ -33,6 +37,8 @@ public struct AuditEvent: Hashable, Sendable {
         case .message: "message"
         case .anomaly: "anomaly"
         case .sessionEnd: "session-end"
+        case .limit: "limit"
+        case .milter: "milter"
         }
     }
 }
@@ -49,13 +55,16 @@ public struct CommandRecord: Hashable, Sendable {
     public var rule: String?
     /// The line sent upstream when it differs from the one received.
     public var forwarded: String?
+    /// A policy service's answer (`action: policy` rules, SPEC §11); not in the line when nil.
+    public var policy: String?
 
-    public init(verb: String, arg: String, action: String, rule: String? = nil, forwarded: String? = nil) {
+    public init(verb: String, arg: String, action: String, rule: String? = nil, forwarded: String? = nil, policy: String? = nil) {
         self.verb = verb
         self.arg = arg
         self.action = action
         self.rule = rule
         self.forwarded = forwarded
+        self.policy = policy
     }
 }
 

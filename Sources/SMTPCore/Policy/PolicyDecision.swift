@@ -18,11 +18,15 @@ public struct PolicyDecision: Hashable, Sendable {
     public var rule: String?
     /// Every `log` rule that matched before the decision, in order.
     public var loggedBy: [String]
+    /// `action: policy` rules (SPEC §11) that matched before the decision, in order: the engine
+    /// asks the driver (`ConsultRequest.policyRules`) before it acts on `action`.
+    public var consult: [String]
 
-    public init(action: Action, rule: String? = nil, loggedBy: [String] = []) {
+    public init(action: Action, rule: String? = nil, loggedBy: [String] = [], consult: [String] = []) {
         self.action = action
         self.rule = rule
         self.loggedBy = loggedBy
+        self.consult = consult
     }
 
     public static let forward = PolicyDecision(action: .forward)

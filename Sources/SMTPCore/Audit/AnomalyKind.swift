@@ -24,6 +24,8 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let roleReversal = AnomalyKind(rawValue: "role-reversal")
     public static let incompleteSession = AnomalyKind(rawValue: "incomplete-session")
     public static let contentGap = AnomalyKind(rawValue: "content-gap")
+    /// A policy service answered something the proxy does not carry out (SPEC §11).
+    public static let policyUnsupported = AnomalyKind(rawValue: "policy-unsupported")
     /// Replay: a retransmitted segment carried different bytes than the first copy (kept).
     public static let tcpOverlapConflict = AnomalyKind(rawValue: "tcp-overlap-conflict")
     /// Replay: SOCKS or HTTP CONNECT set-up bytes skipped before the SMTP session.

@@ -26,11 +26,15 @@ public struct Verdict: Hashable, Sendable {
     /// Events the outside service produced (`limit`, `milter`, an `anomaly`), logged in the
     /// session's order just before the engine acts on the verdict.
     public var events: [AuditEvent.Kind]
+    /// The `session-end` reason when this verdict refuses the session at `connect` (default
+    /// `refused`; client limits say `client-limit`).
+    public var endReason: String?
 
     public init(
         _ action: Action, prependHeaders: [String] = [], rule: String? = nil, policyAnswer: String? = nil,
-        events: [AuditEvent.Kind] = []
+        events: [AuditEvent.Kind] = [], endReason: String? = nil
     ) {
+        self.endReason = endReason
         self.action = action
         self.prependHeaders = prependHeaders
         self.rule = rule

@@ -33,6 +33,19 @@ public struct SMTPTimestamp: Hashable, Comparable, Sendable {
         SMTPTimestamp(seconds: seconds + delta, nanoseconds: nanoseconds)
     }
 
+    /// `self` moved by `duration` (attosecond parts below a nanosecond dropped).
+    public func adding(_ duration: Duration) -> SMTPTimestamp {
+        let (wholeSeconds, attoseconds) = duration.components
+        var nanos = Int64(nanoseconds) + attoseconds / 1_000_000_000
+        var secs = seconds + wholeSeconds + nanos / 1_000_000_000
+        nanos %= 1_000_000_000
+        if nanos < 0 {
+            nanos += 1_000_000_000
+            secs -= 1
+        }
+        return SMTPTimestamp(seconds: secs, nanoseconds: Int32(nanos))
+    }
+
     /// `2026-11-29T08:18:58.123456Z` (microsecond precision, always UTC).
     public var rfc3339: String {
         var bytes: [UInt8] = []

@@ -17,10 +17,15 @@ public protocol InspectionPolicy: Sendable {
 
     /// Names of the `log` rules that match an EHLO keyword the server offers (`ehlo-keyword`).
     func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String]
+
+    /// Names of the `action: policy` rules for `END-OF-MESSAGE` that apply to this client, in rule
+    /// order: the engine consults (`ConsultStage.endOfMessage`) before it forwards the end of data.
+    func endOfMessageConsults(client: Endpoint) -> [String]
 }
 
 extension InspectionPolicy {
     public func keywordLogRules(forKeyword keyword: String, client: Endpoint) -> [String] { [] }
+    public func endOfMessageConsults(client: Endpoint) -> [String] { [] }
 }
 
 /// The policy with no rules: everything is forwarded and logged; §4 protocol safety still applies.

@@ -16,6 +16,12 @@ public struct InspectionConfiguration: Sendable {
     /// `--tls terminate --upstream-insecure`: the upstream's certificate is not verified, and
     /// `session-end` says so.
     public var upstreamUnverified = false
+    /// Where the engine stops to ask its driver (`SessionAction.consult`) besides the rule set's
+    /// `action: policy` rules: the union of what the driver's consultants want (client limits,
+    /// milters). Empty: the engine never waits for anything but the two legs.
+    public var consultStages: Set<ConsultStage> = []
+    /// How long each wait may last (`SessionAction.setTimer`); nil: the engine sets no timers.
+    public var timeouts: SessionTimeouts? = nil
 
     public init(
         sessionID: String,

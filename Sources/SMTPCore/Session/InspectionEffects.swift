@@ -1,52 +1,67 @@
 import struct NIOCore.ByteBuffer
 
-/// What the engine asks its driver to do after one input. The driver owns one value, passes it to
-/// every engine call and empties it (`removeAll()`, which keeps capacity) after carrying it out.
+/// What the engine asks its driver to do after one input: `actions`, in the order to carry them
+/// out. The driver owns one value, passes it to every engine call and empties it (`removeAll()`,
+/// which keeps capacity) after carrying it out.
 ///
-/// Order of execution for the driver: write `toServer` and `toClient` (each in order), then close
-/// what `closeServer`/`closeClient` say, and half-close the upstream if `shutdownServerOutput`.
-/// `events` go to the audit log in order.
+/// The views below (`toServer`, `events`, `closeClient`, …) read the action list for tests and
+/// tools that look at one kind of action; drivers walk `actions`.
 public struct InspectionEffects: Sendable {
-    /// Bytes for the upstream server, in order: zero-copy slices of what the client sent wherever
-    /// the proxy forwards unchanged bytes.
-    public var toServer: [ByteBuffer] = []
-    /// Bytes for the client, in order: server replies (possibly re-framed) and the proxy's own.
-    public var toClient: [ByteBuffer] = []
-    public var events: [AuditEvent] = []
-    /// With `recordsClientTranscript`: the client's bytes as the engine consumed them, in order,
-    /// AUTH secrets replaced by `cmVkYWN0ZWQ=` (base64 of "redacted") — what a recording shows
-    /// of the client's side.
-    public var clientTranscript: [ByteBuffer] = []
-    /// Close the client connection once `toClient` is written.
-    public var closeClient = false
-    /// Close the upstream connection once `toServer` is written. Mid-DATA this is the abort: the
-    /// upstream never receives an end of data, so it delivers nothing.
-    public var closeServer = false
-    /// Shut down the upstream's write side (the client half-closed after its last command).
-    public var shutdownServerOutput = false
-    /// `--tls terminate`: once `toClient` is written (in clear), start TLS as the server on the
-    /// client leg; everything the client sends from then on is decrypted before the engine sees it.
-    public var startClientTLS = false
-    /// `--tls terminate`: start TLS as the client on the upstream leg before writing `toServer`
-    /// (the batch that asks for it carries no bytes for the upstream that must go in clear).
-    public var startServerTLS = false
+    public var actions: [SessionAction] = []
 
     public init() {}
 
-    public var isEmpty: Bool {
-        toServer.isEmpty && toClient.isEmpty && events.isEmpty && clientTranscript.isEmpty && !closeClient && !closeServer && !shutdownServerOutput
-            && !startClientTLS && !startServerTLS
-    }
+    public var isEmpty: Bool { actions.isEmpty }
 
     public mutating func removeAll() {
-        toServer.removeAll(keepingCapacity: true)
-        toClient.removeAll(keepingCapacity: true)
-        events.removeAll(keepingCapacity: true)
-        clientTranscript.removeAll(keepingCapacity: true)
-        closeClient = false
-        closeServer = false
-        shutdownServerOutput = false
-        startClientTLS = false
-        startServerTLS = false
+        actions.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    public mutating func append(_ action: SessionAction) {
+        actions.append(action)
+    }
+
+    /// Logs an event of the driver's own (replay's detection anomalies) in the session's order.
+    public mutating func log(_ event: AuditEvent) {
+        actions.append(.log(event))
+    }
+
+    // MARK: - Views
+
+    /// Bytes for the upstream, in order.
+    public var toServer: [ByteBuffer] {
+        actions.compactMap { if case .writeToServer(let bytes) = $0 { bytes } else { nil } }
+    }
+
+    /// Bytes for the client, in order.
+    public var toClient: [ByteBuffer] {
+        actions.compactMap { if case .writeToClient(let bytes) = $0 { bytes } else { nil } }
+    }
+
+    /// Audit events, in order.
+    public var events: [AuditEvent] {
+        actions.compactMap { if case .log(let event) = $0 { event } else { nil } }
+    }
+
+    /// The client's bytes as the engine consumed them (`recordsClientTranscript`).
+    public var clientTranscript: [ByteBuffer] {
+        actions.compactMap { if case .transcribe(let bytes) = $0 { bytes } else { nil } }
+    }
+
+    /// Questions asked in this batch.
+    public var consults: [(id: ConsultID, request: ConsultRequest)] {
+        actions.compactMap { if case .consult(let id, let request) = $0 { (id, request) } else { nil } }
+    }
+
+    public var closeClient: Bool { contains { if case .closeClient = $0 { true } else { false } } }
+    public var closeServer: Bool { contains { if case .closeServer = $0 { true } else { false } } }
+    public var shutdownServerOutput: Bool { contains { if case .shutdownServerOutput = $0 { true } else { false } } }
+    public var startClientTLS: Bool { contains { if case .startTLS(.client) = $0 { true } else { false } } }
+    public var startServerTLS: Bool { contains { if case .startTLS(.upstream) = $0 { true } else { false } } }
+    public var connectsUpstream: Bool { contains { if case .connectUpstream = $0 { true } else { false } } }
+
+    private func contains(_ predicate: (SessionAction) -> Bool) -> Bool {
+        actions.contains(where: predicate)
     }
 }

@@ -9,7 +9,7 @@ extension InspectionEngine {
                 discardClientInput(&out)
                 return
             case .relay:
-                out.toServer.append(clientInput)
+                out.append(.writeToServer(clientInput))
                 discardClientInput(&out)
                 return
             case .dataBody(let scanner, let forwarding):
@@ -19,10 +19,13 @@ extension InspectionEngine {
             case .blob(let remaining):
                 let count = min(remaining, clientInput.readableBytes)
                 let slice = clientInput.readSlice(length: count)!
-                out.toServer.append(slice)
+                out.append(.writeToServer(slice))
                 transcribe(slice, &out)
                 clientMode = remaining == count ? .commands : .blob(remaining: remaining - count)
             case .commands, .authResponse:
+                // A verdict is outstanding: what follows waits, in order (bounded by
+                // `wantsClientInput`, which stops reading once enough waits).
+                if hold != nil { return }
                 if modeDecisionsPending > 0 {
                     if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
                         anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
@@ -145,6 +148,45 @@ extension InspectionEngine {
         var canonical = command
         canonical.argument = command.canonicalArgument(transaction: transaction)
         let decision = policy.decide(canonical, client: configuration.client)
+        let held = HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)
+        let stage = ConsultStage(verb: command.verb)
+        if !decision.consult.isEmpty || configuration.consultStages.contains(stage) {
+            let id = consultID()
+            hold = .command(id, held)
+            let request = ConsultRequest(
+                stage: stage, verb: command.verb, argument: display, path: transaction?.path, policyRules: decision.consult,
+                facts: facts(size: command.verb == .mail ? transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) } : nil))
+            out.append(.consult(id, request))
+            return
+        }
+        act(on: held, verdict: nil, &out)
+    }
+
+    /// Carries out the rule set's decision on a command, after the verdict of a consult on it (if
+    /// one was asked): a verdict other than `proceed` overrides the rule set's decision.
+    mutating func act(on held: HeldCommand, verdict: Verdict?, _ out: inout InspectionEffects) {
+        let command = held.command
+        let transaction = held.transaction
+        let line = held.line
+        let display = held.display
+        let verb = command.verb.name
+        var decision = held.decision
+        if let verdict {
+            if command.verb == .mail { prependHeaders.removeAll() }
+            prependHeaders += verdict.prependHeaders
+            pendingPolicyAnswer = verdict.policyAnswer
+            switch verdict.action {
+            case .proceed, .delay:
+                if decision.rule == nil, let rule = verdict.rule { decision.rule = rule }
+            case .reply(let reply):
+                decision = PolicyDecision(action: .reject(reply), rule: verdict.rule ?? decision.rule)
+            case .rewrite(let argument):
+                decision = PolicyDecision(action: .rewrite(argument: argument), rule: verdict.rule ?? decision.rule)
+            case .disconnect(let reply):
+                decision = PolicyDecision(action: .disconnect(reply), rule: verdict.rule ?? decision.rule)
+            }
+        }
+        defer { pendingPolicyAnswer = nil }
         let logRule = decision.loggedBy.first
         switch decision.action {
         case .forward, .allow:
@@ -230,7 +272,7 @@ extension InspectionEngine {
             message = nil
             if progress.size > 0 {
                 // Earlier chunks reached the upstream: abort its transaction.
-                out.toServer.append(ByteBuffer(string: "RSET\r\n"))
+                out.append(.writeToServer(ByteBuffer(string: "RSET\r\n")))
                 pending.append(PendingCommand(verb: "RSET", effect: .rset, isInternal: true))
             }
             event(.command(CommandRecord(verb: "BDAT", arg: display, action: "reject", rule: "limits.max-message-size")), &out)
@@ -252,14 +294,26 @@ extension InspectionEngine {
     ) {
         let verb = command.verb
         var forwardedText: String?
-        if let line, line.isCanonical {
-            out.toServer.append(line.raw)
+        var line = line
+        var command = command
+        let clientArgument = command.argument
+        if verb == .bdat, message == nil, !prependHeaders.isEmpty, let chunk = BDATArgument(parsing: command.argument) {
+            // A verdict's header lines go first in the message: the first chunk grows by them.
+            let headers = Self.prependedHeaderBytes(prependHeaders)
+            command.argument = "\(chunk.size + headers.readableBytes)" + (chunk.isLast ? " LAST" : "")
+            line = nil
+            forwardedText = command.line
+            out.append(.writeToServer(ByteBuffer(string: command.line + "\r\n")))
+            out.append(.writeToServer(headers))
+            prependHeaders.removeAll()
+        } else if let line, line.isCanonical {
+            out.append(.writeToServer(line.raw))
         } else if let line {
             var bytes = line.content
             bytes.writeString("\r\n")
-            out.toServer.append(bytes)
-        } else {
-            out.toServer.append(ByteBuffer(string: command.line + "\r\n"))
+            out.append(.writeToServer(bytes))
+        } else if forwardedText == nil {
+            out.append(.writeToServer(ByteBuffer(string: command.line + "\r\n")))
             forwardedText = verb == .auth ? "AUTH " + AuthArgument(parsing: command.argument).redacted : command.line
         }
         event(.command(CommandRecord(verb: verb.name, arg: display, action: action, rule: rule, forwarded: forwardedText)), &out)
@@ -268,21 +322,30 @@ extension InspectionEngine {
         switch verb {
         case .helo:
             entry.effect = .helo
+            heloName = command.argument
+            sawEHLO = false
+            prependHeaders.removeAll()
         case .ehlo:
             entry.effect = .ehlo
+            heloName = command.argument
+            sawEHLO = true
+            prependHeaders.removeAll()
         case .mail:
             entry.effect = .mail(path: transaction?.path ?? command.argument)
             recipientsForwarded = 0
+            transactionCount += 1
         case .rcpt:
             entry.effect = .rcpt(path: transaction?.path ?? command.argument)
             recipientsForwarded += 1
         case .rset:
             entry.effect = .rset
+            prependHeaders.removeAll()
         case .data:
             entry.effect = .data
             entry.decidesClientMode = true
         case .bdat:
-            if let chunk = BDATArgument(parsing: command.argument) {
+            // The chunk as the client sends it (its size, not the one a prepended header grew).
+            if let chunk = BDATArgument(parsing: clientArgument) {
                 entry.effect = .bdat(last: chunk.isLast, progress: nil)
                 if message == nil { message = MessageProgress() }
                 if chunk.size > 0 {
@@ -299,6 +362,7 @@ extension InspectionEngine {
         case .auth, .xExps:
             entry.effect = .auth
             entry.decidesClientMode = true
+            if verb == .auth { saslMethod = AuthArgument(parsing: command.argument).mechanism }
         case .starttls:
             entry.effect = .startTLS
             entry.decidesClientMode = true
@@ -343,7 +407,7 @@ extension InspectionEngine {
     }
 
     private mutating func forwardAuthResponse(_ bytes: ByteBuffer, display: String, _ out: inout InspectionEffects) {
-        out.toServer.append(bytes)
+        out.append(.writeToServer(bytes))
         event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: "forward")), &out)
         modeDecisionsPending += 1
         pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true, forwardedAt: now))
@@ -359,8 +423,8 @@ extension InspectionEngine {
         pending.removeAll()
         clientMode = .closed
         discardClientInput(&out)
-        out.closeClient = true
-        out.closeServer = true
+        out.append(.closeClient)
+        out.append(.closeServer)
     }
 
     private func strippedKeywordRefusal(
@@ -380,6 +444,19 @@ extension InspectionEngine {
             return (use, rule, reply)
         }
         return nil
+    }
+
+    /// Header lines as message content: CR, LF and NUL inside a line become spaces, so a verdict
+    /// can add lines but never end the header block or the message.
+    static func prependedHeaderBytes(_ lines: [String]) -> ByteBuffer {
+        var bytes = ByteBuffer()
+        for line in lines {
+            for octet in line.utf8 {
+                bytes.writeInteger(octet == SMTPGrammar.cr || octet == SMTPGrammar.lf || octet == SMTPGrammar.nul ? UInt8(ascii: " ") : octet)
+            }
+            bytes.writeString("\r\n")
+        }
+        return bytes
     }
 
     static func defaultRejection(for verb: SMTPVerb) -> SMTPReply {

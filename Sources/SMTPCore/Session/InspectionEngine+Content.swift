@@ -34,10 +34,10 @@ extension InspectionEngine {
                         // The upstream gets the content up to the limit, then is aborted: the same
                         // octets whatever the segmentation.
                         forwarding = false
-                        if before < limit { out.toServer.append(slice.getSlice(at: slice.readerIndex, length: limit - before)!) }
+                        if before < limit { out.append(.writeToServer(slice.getSlice(at: slice.readerIndex, length: limit - before)!)) }
                     }
                 }
-                if forwarding { out.toServer.append(slice) }
+                if forwarding { out.append(.writeToServer(slice)) }
             },
             report: { notes.append(.violation($0)) }
         )
@@ -71,6 +71,12 @@ extension InspectionEngine {
                 var entry = PendingCommand.local(".", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
                 entry.effect = .endOfMessage(progress)
                 enqueueLocal(entry, &out)
+            } else if configuration.consultStages.contains(.endOfMessage) || !endOfMessagePolicyRules.isEmpty {
+                // The end of data waits for the verdict: everything before it went upstream.
+                withholdEndOfData(&out)
+                let id = consultID()
+                hold = .endOfMessage(id, progress)
+                out.append(.consult(id, ConsultRequest(stage: .endOfMessage, policyRules: endOfMessagePolicyRules, facts: facts(size: progress.size))))
             } else {
                 pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
             }
@@ -115,10 +121,53 @@ extension InspectionEngine {
     /// Aborts the upstream's transaction mid-content: its connection is closed without an end of
     /// data, so it delivers nothing. The client's session goes on until its end of data, gets
     /// the proxy's reply, and is then closed.
-    mutating func upstreamAbort(_ out: inout InspectionEffects) {
+    mutating func upstreamAbort(reason: String = "message-too-large", _ out: inout InspectionEffects) {
         upstreamAborted = true
-        out.closeServer = true
-        setEndReason("message-too-large")
+        out.append(.closeServer)
+        setEndReason(reason)
+    }
+
+    /// Takes the final `.CRLF` back out of this batch's writes to the upstream. The scanner emits
+    /// it whole in the call that finds it (the `.` and CR it holds back between calls included),
+    /// so it is the last three octets written to the server by this batch.
+    mutating func withholdEndOfData(_ out: inout InspectionEffects) {
+        var remaining = 3
+        var index = out.actions.endIndex
+        while remaining > 0, index > out.actions.startIndex {
+            index -= 1
+            guard case .writeToServer(var bytes) = out.actions[index] else { continue }
+            let cut = min(remaining, bytes.readableBytes)
+            bytes.moveWriterIndex(to: bytes.writerIndex - cut)
+            remaining -= cut
+            out.actions[index] = .writeToServer(bytes)
+        }
+    }
+
+    /// The verdict on a message whose end of data was withheld: forward it, or refuse the message
+    /// (the upstream, which has the content but no end of data, is closed so it delivers nothing).
+    mutating func endMessage(_ progress: MessageProgress, verdict: Verdict, _ out: inout InspectionEffects) {
+        if !verdict.prependHeaders.isEmpty {
+            anomaly(.policyUnsupported, "PREPEND at the end of a message: the content has been forwarded; header not added", &out)
+        }
+        switch verdict.action {
+        case .proceed, .rewrite, .delay:
+            out.append(.writeToServer(ByteBuffer(string: ".\r\n")))
+            pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
+        case .reply(let reply), .disconnect(let reply):
+            if configuration.dryRun {
+                out.append(.writeToServer(ByteBuffer(string: ".\r\n")))
+                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
+                return
+            }
+            var progress = progress
+            progress.aborted = true
+            upstreamAbort(reason: "message-refused", &out)
+            var closes = false
+            if case .disconnect = verdict.action { closes = true }
+            var entry = PendingCommand.local(".", reply, closeAfterReply: closes)
+            entry.effect = .endOfMessage(progress)
+            enqueueLocal(entry, &out)
+        }
     }
 
     /// Passes BDAT chunk octets through, counted and never parsed.
@@ -127,7 +176,7 @@ extension InspectionEngine {
         let slice = clientInput.readSlice(length: count)!
         transcribe(slice, &out)
         if forwarding {
-            out.toServer.append(slice)
+            out.append(.writeToServer(slice))
             var progress = message ?? MessageProgress()
             progress.size += count
             if !progress.headers.isDone {

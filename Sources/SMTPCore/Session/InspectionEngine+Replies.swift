@@ -6,7 +6,7 @@ extension InspectionEngine {
     mutating func processServerInput(_ out: inout InspectionEffects) {
         while serverInput.readableBytes > 0 {
             if serverRelay {
-                out.toClient.append(serverInput)
+                out.append(.writeToClient(serverInput))
                 serverInput = Self.emptyBuffer
                 return
             }
@@ -18,7 +18,7 @@ extension InspectionEngine {
             switch item {
             case .malformed(let line, let raw):
                 anomaly(.malformedReply, String(line.prefix(200)), &out)
-                out.toClient.append(raw)
+                out.append(.writeToClient(raw))
             case .overlong(let length):
                 anomaly(.replyTooLong, "server sent \(length) octets without ending a reply", &out)
                 rejectAndClose(SMTPReply(code: 421, "4.4.2 Error: bad reply from upstream, closing"), reason: "upstream-protocol-error", &out)
@@ -46,6 +46,7 @@ extension InspectionEngine {
             return
         }
         var shown = reply
+        var startsTLS = false
         var stripped: [ReplyRecord.StrippedKeyword] = []
         var keywordRules: [String] = []
         let positive = reply.code >= 200 && reply.code < 300
@@ -81,6 +82,11 @@ extension InspectionEngine {
                 clientMode = .dataBody(DataBodyScanner(policy: settings.bareNewline), forwarding: true)
                 message = MessageProgress()
                 reportedInMessage.removeAll()
+                if !prependHeaders.isEmpty {
+                    // A verdict's header lines, at the top of the content, before any body byte.
+                    out.append(.writeToServer(Self.prependedHeaderBytes(prependHeaders)))
+                    prependHeaders.removeAll()
+                }
             }
         case .endOfMessage(let progress):
             recordMessage(progress, result: reply.code, &out)
@@ -95,14 +101,15 @@ extension InspectionEngine {
         case .startTLS:
             if reply.code == 220 {
                 if configuration.tlsMode == .terminate {
-                    beginTermination(upstream: true, &out)
+                    beginTermination(upstream: true, emitsStart: false, &out)
+                    startsTLS = true
                 } else {
                     beginPassthrough(&out)
                 }
             }
         case .quit:
             setEndReason("quit")
-            out.closeClient = true
+            out.append(.closeClient)
         case .binaryBlob(let size):
             if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
         case .roleReversal:
@@ -114,6 +121,11 @@ extension InspectionEngine {
         }
         let latency = head.forwardedAt.map { now.duration(since: $0) }
         emitReply(shown, for: head.verb, stripped: stripped, extraRules: keywordRules, latency: latency, &out)
+        if startsTLS {
+            // The 220 goes out in clear; everything after it is TLS on both legs.
+            out.append(.startTLS(.client))
+            out.append(.startTLS(.upstream))
+        }
         if reply.code == 220, serverInput.readableBytes > 0, case .startTLS = head.effect {
             anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
             serverInput = Self.emptyBuffer
@@ -126,7 +138,7 @@ extension InspectionEngine {
         _ reply: SMTPReply, for verb: String?, stripped: [ReplyRecord.StrippedKeyword] = [], extraRules: [String] = [],
         latency: Duration? = nil, _ out: inout InspectionEffects
     ) {
-        out.toClient.append(reply.wireBytes)
+        out.append(.writeToClient(reply.wireBytes))
         let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client) + extraRules
         event(
             .reply(

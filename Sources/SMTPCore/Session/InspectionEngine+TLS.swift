@@ -59,12 +59,14 @@ extension InspectionEngine {
 
     /// A `220` to STARTTLS under `--tls terminate`: the driver upgrades the client leg (and the
     /// upstream leg when the upstream gave the 220) after writing this batch's replies.
-    mutating func beginTermination(upstream: Bool, _ out: inout InspectionEffects) {
+    /// With `emitsStart` false the caller emits the `startTLS` actions itself, after the reply
+    /// that must still go out in clear.
+    mutating func beginTermination(upstream: Bool, emitsStart: Bool = true, _ out: inout InspectionEffects) {
         discardPipelinedAfterSTARTTLS(&out)
-        out.startClientTLS = true
+        if emitsStart { out.append(.startTLS(.client)) }
         clientTLS = true
         if upstream {
-            out.startServerTLS = true
+            if emitsStart { out.append(.startTLS(.upstream)) }
             serverTLS = true
         } else {
             awaitingHello = true

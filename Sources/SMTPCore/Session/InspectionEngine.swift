@@ -8,16 +8,15 @@ import struct NIOCore.CircularBuffer
 /// 1. `start(at:)` once, when the client connection is accepted (or the capture's session begins).
 /// 2. `receiveFromClient(_:at:into:)` / `receiveFromServer(_:at:into:)` with every byte read, in
 ///    the order read, with the time of the read (capture time in replay).
-/// 3. Carry out the returned `InspectionEffects`: write `toServer`/`toClient`, log `events`, close or
-///    half-close as asked.
-/// 4. Read from the client only while `wantsClientInput` is true (backpressure: false while a reply
-///    must decide how to read what follows, or too many commands await replies).
-/// 5. Report the end of each leg (`clientClosed`, `serverClosed`), an upstream that could not be
-///    reached (`upstreamUnavailable`), an expired timer (`timedOut`, see `waitingFor`), and finally
-///    call `finish(at:)` for the `session-end` event.
+/// 3. Carry out the returned `InspectionEffects.actions` in order (`SessionAction`): connect the
+///    upstream, write to either leg, log, start TLS, close or half-close, pause or resume reading
+///    the client, arm the timer, and answer each `consult` with `decided(_:_:at:into:)`.
+/// 4. Report the end of each leg (`clientClosed`, `serverClosed`), an upstream that could not be
+///    reached (`upstreamUnavailable`), an expired timer (`timedOut`), and finally call
+///    `finish(at:)` for the `session-end` event.
 ///
-/// The engine performs no I/O and reads no clock, so the same bytes give the same events whatever
-/// their segmentation, live or replayed.
+/// The engine performs no I/O and reads no clock, so the same bytes (and verdicts) give the same
+/// events whatever their segmentation and timing, live or replayed.
 public struct InspectionEngine: Sendable {
     public let configuration: InspectionConfiguration
     let policy: any InspectionPolicy
@@ -52,6 +51,26 @@ public struct InspectionEngine: Sendable {
     var upstreamOffersSTARTTLS = false
     var awaitingHello = false
 
+    /// The question outstanding (`SessionAction.consult`), if any: client input waits behind it.
+    var hold: ConsultHold?
+    var nextConsultID: UInt32 = 0
+    /// The client half-closed while a verdict was outstanding: handled once the held input is.
+    var deferredClientClose = false
+    /// Header lines a verdict asked to add at the top of the open transaction's message.
+    var prependHeaders: [String] = []
+    /// A policy service's answer for the `command` event about to be logged.
+    var pendingPolicyAnswer: String?
+    /// What consults report (`SessionFacts`).
+    var heloName: String?
+    var sawEHLO = false
+    var transactionCount = 0
+    var saslMethod: String?
+    /// `action: policy` rules for the end of a message (from the rule set, once).
+    let endOfMessagePolicyRules: [String]
+    /// What the driver was last told about reading the client and about the timer.
+    var readsPaused = false
+    var lastWait = Wait.nothing
+
     var bytesFromClient = 0
     var bytesFromServer = 0
     var commandCount = 0
@@ -69,6 +88,7 @@ public struct InspectionEngine: Sendable {
             settings.bareNewline = .normalize
         }
         self.settings = settings
+        endOfMessagePolicyRules = policy.endOfMessageConsults(client: configuration.client)
         if configuration.clientTLSAtStart {
             clientTLS = true
             tlsState = "implicit-upstream-clear"
@@ -77,13 +97,71 @@ public struct InspectionEngine: Sendable {
 
     // MARK: - Driver inputs
 
-    /// The session begins: emits `session-start`; the server's greeting is now awaited.
-    public mutating func start(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+    /// The session begins: emits `session-start`, then asks the driver to contact the upstream
+    /// (`connectUpstream`), or first consults (`ConsultStage.connect`). With `refusal` the proxy
+    /// turns the session away at once (too many connections, a refused origin): the reply is the
+    /// client's greeting and both legs close; the upstream is never contacted.
+    public mutating func start(
+        at time: SMTPTimestamp, refusal: (reply: SMTPReply, reason: String)? = nil, into out: inout InspectionEffects
+    ) {
         guard !started else { return }
         started = true
         now = time
         event(.sessionStart(client: configuration.client, server: configuration.server, source: configuration.source), &out)
         pending.append(PendingCommand(verb: "greeting", effect: .greeting))
+        if let refusal {
+            refuse(with: refusal.reply, reason: refusal.reason, at: time, into: &out)
+        } else if configuration.consultStages.contains(.connect) {
+            let id = consultID()
+            hold = .connect(id)
+            out.append(.consult(id, ConsultRequest(stage: .connect, facts: facts())))
+        } else {
+            out.append(.connectUpstream)
+        }
+        settle(&out)
+    }
+
+    /// The driver's answer to `consult(id, …)`. A stale id (the session ended meanwhile) is ignored.
+    public mutating func decided(_ id: ConsultID, _ verdict: Verdict, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        guard let held = hold, held.id == id else { return }
+        hold = nil
+        for kind in verdict.events { event(kind, &out) }
+        if case .delay(let duration) = verdict.action {
+            // A tarpit: the same question stays open until the driver's timer answers it.
+            switch held {
+            case .command(_, let command), .delayed(_, let command, _): hold = .delayed(id, command, verdict)
+            default: hold = held
+            }
+            out.append(.resumeAt(id, deadline: now.adding(duration)))
+            settle(&out)
+            return
+        }
+        switch held {
+        case .connect:
+            switch verdict.action {
+            case .reply(let reply), .disconnect(let reply):
+                refuse(with: reply, reason: verdict.endReason ?? "refused", at: time, into: &out)
+            case .proceed, .rewrite, .delay:
+                out.append(.connectUpstream)
+            }
+        case .command(_, let command):
+            act(on: command, verdict: verdict, &out)
+        case .delayed(_, let command, let first):
+            // The delay's own verdict decides (its rule and events were logged when it came).
+            var verdict = verdict
+            if case .proceed = verdict.action, verdict.rule == nil { verdict.rule = first.rule }
+            verdict.prependHeaders = first.prependHeaders + verdict.prependHeaders
+            act(on: command, verdict: verdict, &out)
+        case .endOfMessage(_, let progress):
+            endMessage(progress, verdict: verdict, &out)
+        }
+        processClientInput(&out)
+        if deferredClientClose, hold == nil {
+            deferredClientClose = false
+            closeClientLeg(&out)
+        }
+        settle(&out)
     }
 
     public mutating func receiveFromClient(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
@@ -91,6 +169,7 @@ public struct InspectionEngine: Sendable {
         bytesFromClient += bytes.readableBytes
         Self.append(bytes, to: &clientInput)
         processClientInput(&out)
+        settle(&out)
     }
 
     public mutating func receiveFromServer(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
@@ -98,34 +177,47 @@ public struct InspectionEngine: Sendable {
         bytesFromServer += bytes.readableBytes
         Self.append(bytes, to: &serverInput)
         processServerInput(&out)
+        settle(&out)
     }
 
-    /// The client closed its side (EOF or reset).
+    /// The client closed its side (EOF or reset). While a verdict is outstanding, the commands
+    /// the client sent before closing still wait for it: the close is handled after them.
     public mutating func clientClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
+        if hold != nil, clientInput.readableBytes > 0 || !pending.isEmpty {
+            deferredClientClose = true
+            settle(&out)
+            return
+        }
+        hold = nil
+        closeClientLeg(&out)
+        settle(&out)
+    }
+
+    mutating func closeClientLeg(_ out: inout InspectionEffects) {
         switch clientMode {
         case .dataBody(_, let forwarding), .chunk(_, let forwarding, _):
             if forwarding {
                 anomaly(.incompleteSession, "client closed during message content; upstream aborted before end of data", &out)
-                out.closeServer = true
+                out.append(.closeServer)
             }
             setEndReason("client-closed-mid-data")
         case .blob:
-            out.closeServer = true
+            out.append(.closeServer)
             setEndReason("client-closed")
         case .relay:
-            out.shutdownServerOutput = true
+            out.append(.shutdownServerOutput)
             setEndReason(quitSent ? "quit" : "client-closed")
         default:
             if clientInput.readableBytes > 0 && !quitSent {
                 anomaly(.incompleteSession, "client closed with \(clientInput.readableBytes) octets of an unfinished line", &out)
             }
-            out.shutdownServerOutput = true
+            out.append(.shutdownServerOutput)
             setEndReason(quitSent ? "quit" : "client-closed")
         }
         clientMode = .closed
         discardClientInput(&out)
-        if serverClosedForGood { out.closeClient = true }
+        if serverClosedForGood { out.append(.closeClient) }
     }
 
     /// The upstream closed its side.
@@ -148,9 +240,11 @@ public struct InspectionEngine: Sendable {
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: connection to upstream lost, closing"), for: nil, &out)
         }
         pending.removeAll()
+        hold = nil
         clientMode = .closed
         discardClientInput(&out)
-        out.closeClient = true
+        out.append(.closeClient)
+        settle(&out)
     }
 
     /// The upstream could not be reached: the client gets `421 4.4.0` as its greeting.
@@ -169,9 +263,11 @@ public struct InspectionEngine: Sendable {
         setEndReason(reason)
         sendLocal(reply, for: "greeting", &out)
         pending.removeAll()
+        hold = nil
         clientMode = .closed
-        out.closeClient = true
-        out.closeServer = true
+        out.append(.closeClient)
+        out.append(.closeServer)
+        settle(&out)
     }
 
     /// The timer for `waitingFor` expired (RFC 5321 §4.5.3.2).
@@ -183,9 +279,11 @@ public struct InspectionEngine: Sendable {
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: timeout exceeded, closing"), for: nil, &out)
         }
         pending.removeAll()
+        hold = nil
         clientMode = .closed
-        out.closeClient = true
-        out.closeServer = true
+        out.append(.closeClient)
+        out.append(.closeServer)
+        settle(&out)
     }
 
     /// Emits `session-end` (once). Call when both connections are gone or the capture ended.
@@ -207,16 +305,20 @@ public struct InspectionEngine: Sendable {
             ),
             &out
         )
+        settle(&out)
     }
 
     // MARK: - Driver queries
 
-    /// False while the driver should not read from the client (see the type's documentation).
+    /// False while the driver should not read from the client: a reply must decide how to read
+    /// what follows, too many commands await replies, or a verdict is outstanding and enough input
+    /// waits behind it. Drivers learn it from `pauseClientReads`/`resumeClientReads`.
     public var wantsClientInput: Bool {
         switch clientMode {
         case .closed:
             return false
         case .commands, .authResponse:
+            if hold != nil { return clientInput.readableBytes < SMTPDefaults.dataReadAhead }
             guard pending.count < SMTPDefaults.maximumPipelinedCommands else { return false }
             if modeDecisionsPending == 0 { return true }
             // Waiting for the reply to DATA, a little is read ahead: the bytes are held, not
@@ -241,11 +343,14 @@ public struct InspectionEngine: Sendable {
         case serverReply(String)
         /// Relaying blind.
         case relay
+        /// An outside verdict (its service keeps its own deadline).
+        case verdict
         case nothing
     }
 
     public var waitingFor: Wait {
         if case .relay = clientMode { return .relay }
+        if hold != nil { return .verdict }
         if case .closed = clientMode, pending.isEmpty { return .nothing }
         if let head = pending.first, head.localReply == nil { return .serverReply(head.verb) }
         switch clientMode {
@@ -262,7 +367,7 @@ public struct InspectionEngine: Sendable {
     /// Notes client bytes the engine consumed, for a recording of the session.
     @inline(__always)
     func transcribe(_ bytes: ByteBuffer, _ out: inout InspectionEffects) {
-        if configuration.recordsClientTranscript && bytes.readableBytes > 0 { out.clientTranscript.append(bytes) }
+        if configuration.recordsClientTranscript && bytes.readableBytes > 0 { out.append(.transcribe(bytes)) }
     }
 
     /// Drops the client bytes not yet read (they still go into a recording: the client sent them).
@@ -310,7 +415,46 @@ public struct InspectionEngine: Sendable {
     }
 
     mutating func event(_ kind: AuditEvent.Kind, _ out: inout InspectionEffects) {
-        out.events.append(AuditEvent(timestamp: now, session: configuration.sessionID, kind: kind))
+        if let answer = pendingPolicyAnswer, case .command(var record) = kind {
+            pendingPolicyAnswer = nil
+            record.policy = answer
+            out.append(.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: .command(record))))
+            return
+        }
+        out.append(.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: kind)))
+    }
+
+    /// Tells the driver what changed about reading the client and the timer, after every input.
+    /// The timer is re-armed on every input (activity restarts the RFC 5321 wait).
+    mutating func settle(_ out: inout InspectionEffects) {
+        let wants = wantsClientInput
+        if wants == readsPaused {
+            readsPaused = !wants
+            out.append(wants ? .resumeClientReads : .pauseClientReads)
+        }
+        let wait = finished ? Wait.nothing : waitingFor
+        guard let timeouts = configuration.timeouts else { return }
+        if let seconds = timeouts.seconds(for: wait) {
+            lastWait = wait
+            out.append(.setTimer(wait, deadline: now.adding(.seconds(seconds))))
+        } else if lastWait != .nothing {
+            lastWait = .nothing
+            out.append(.setTimer(wait, deadline: nil))
+        }
+    }
+
+    mutating func consultID() -> ConsultID {
+        nextConsultID &+= 1
+        return ConsultID(nextConsultID)
+    }
+
+    /// What a consult reports of the session.
+    func facts(size: Int? = nil) -> SessionFacts {
+        SessionFacts(
+            sessionID: configuration.sessionID, client: configuration.client, server: configuration.server,
+            heloName: heloName, protocolName: heloName == nil ? nil : (sawEHLO ? "ESMTP" : "SMTP"),
+            sender: envelope?.mailFrom, recipients: envelope?.rcptTo ?? [], saslMethod: saslMethod, size: size,
+            tls: tlsState, transaction: transactionCount)
     }
 
     mutating func anomaly(_ kind: AnomalyKind, _ detail: String, _ out: inout InspectionEffects) {
@@ -323,7 +467,7 @@ public struct InspectionEngine: Sendable {
 
     /// Sends a reply of the proxy's own right now (not in pipeline order).
     mutating func sendLocal(_ reply: SMTPReply, for verb: String?, _ out: inout InspectionEffects) {
-        out.toClient.append(reply.encoded)
+        out.append(.writeToClient(reply.encoded))
         event(.reply(ReplyRecord(code: reply.code, text: reply.text, forVerb: verb, local: true)), &out)
     }
 
@@ -349,8 +493,8 @@ public struct InspectionEngine: Sendable {
                 pending.removeAll()
                 clientMode = .closed
                 discardClientInput(&out)
-                out.closeClient = true
-                out.closeServer = true
+                out.append(.closeClient)
+                out.append(.closeServer)
             }
         }
     }

@@ -102,6 +102,9 @@ public final class ProxyMetrics: Sendable {
             counter(Name.bytes, [("direction", "from_client")]).increment(by: Int64(summary.bytesFromClient))
             counter(Name.bytes, [("direction", "from_server")]).increment(by: Int64(summary.bytesFromServer))
             if summary.reason == "upstream-lost" { upstreamError(.lost) }
+        case .limit, .milter:
+            // Counted by their own families (client limits, milters) where those are served.
+            break
         }
     }
 

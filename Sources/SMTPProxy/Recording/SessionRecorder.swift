@@ -17,25 +17,14 @@ struct SessionRecorder {
         file.write(tcp.open(at: Self.timestamp(time)))
     }
 
-    enum Order { case clientFirst, serverFirst }
-
-    /// Records the effects of one engine input.
-    mutating func record(_ effects: InspectionEffects, order: Order, at time: SMTPTimestamp) {
-        let stamp = Self.timestamp(time)
-        var frames: [SynthesizedFrame] = []
-        func fromClient() {
-            for buffer in effects.clientTranscript { frames += tcp.send(from: .client, Array(buffer.readableBytesView), at: stamp) }
-        }
-        func toClient() {
-            for buffer in effects.toClient { frames += tcp.send(from: .server, Array(buffer.readableBytesView), at: stamp) }
-        }
-        switch order {
-        case .clientFirst:
-            fromClient()
-            toClient()
-        case .serverFirst:
-            toClient()
-            fromClient()
+    /// Records one action of the engine, in the session's order: the client's bytes as the
+    /// engine consumed them (`transcribe`) and the bytes the client received (`writeToClient`).
+    mutating func record(_ action: SessionAction, at time: SMTPTimestamp) {
+        let frames: [SynthesizedFrame]
+        switch action {
+        case .transcribe(let bytes): frames = tcp.send(from: .client, Array(bytes.readableBytesView), at: Self.timestamp(time))
+        case .writeToClient(let bytes): frames = tcp.send(from: .server, Array(bytes.readableBytesView), at: Self.timestamp(time))
+        default: return
         }
         file.write(frames)
     }

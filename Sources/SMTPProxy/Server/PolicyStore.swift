@@ -2,25 +2,45 @@ import Logging
 import NIOConcurrencyHelpers
 import SMTPCore
 import SMTPFilters
+import SMTPServices
 
-/// The rules in force. Each session takes the rules current when it starts; `reload()` (SIGHUP)
-/// swaps them for new sessions and keeps the old ones when the files are invalid.
+/// The rules in force and the outside services they consult. Each session takes the ones current
+/// when it starts; `reload()` (SIGHUP) swaps them for new sessions and keeps the old ones when the
+/// files are invalid.
 public final class PolicyStore: Sendable {
-    private let paths: [String]
-    private let current: NIOLockedValueBox<any InspectionPolicy>
+    /// Makes the consultants of a rule set (client limits, policy services, milters); it gets the
+    /// previous chain on reload so that state worth keeping (client-limit counters) carries over.
+    public typealias ConsultantFactory = @Sendable (_ policy: any InspectionPolicy, _ previous: ConsultantChain?) -> [any SessionConsultant]
 
-    /// Loads the rules once; throws the `file:line:` problems when they are invalid.
-    public init(paths: [String]) throws {
-        self.paths = paths
-        current = NIOLockedValueBox(try Self.load(paths))
+    /// What a session takes at its start.
+    public struct Rules: Sendable {
+        public var policy: any InspectionPolicy
+        public var consultants: ConsultantChain
     }
 
-    public init(policy: any InspectionPolicy) {
+    private let paths: [String]
+    private let makeConsultants: ConsultantFactory
+    private let current: NIOLockedValueBox<Rules>
+
+    /// Loads the rules once; throws the `file:line:` problems when they are invalid.
+    public init(paths: [String], consultants: @escaping ConsultantFactory = { _, _ in [] }) throws {
+        self.paths = paths
+        makeConsultants = consultants
+        let policy = try Self.load(paths)
+        current = NIOLockedValueBox(Rules(policy: policy, consultants: ConsultantChain(consultants(policy, nil))))
+    }
+
+    public init(policy: any InspectionPolicy, consultants: [any SessionConsultant] = []) {
         paths = []
-        current = NIOLockedValueBox(policy)
+        makeConsultants = { _, _ in consultants }
+        current = NIOLockedValueBox(Rules(policy: policy, consultants: ConsultantChain(consultants)))
     }
 
     public var policy: any InspectionPolicy {
+        current.withLockedValue { $0.policy }
+    }
+
+    public var rules: Rules {
         current.withLockedValue { $0 }
     }
 
@@ -29,7 +49,9 @@ public final class PolicyStore: Sendable {
     public func reload(logger: Logger) -> [String] {
         do {
             let policy = try Self.load(paths)
-            current.withLockedValue { $0 = policy }
+            let previous = rules.consultants
+            let consultants = ConsultantChain(makeConsultants(policy, previous))
+            current.withLockedValue { $0 = Rules(policy: policy, consultants: consultants) }
             logger.notice("rules reloaded", metadata: ["paths": "\(paths)"])
             return []
         } catch {

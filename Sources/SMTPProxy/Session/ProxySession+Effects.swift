@@ -1,58 +1,107 @@
 import Logging
 import NIOCore
 import SMTPCore
+import SMTPServices
 
-/// Carrying out the engine's effects: bytes to each leg, TLS, closing, and the session's end.
+/// Carrying out the engine's actions, in order: bytes to each leg, TLS, closing, read gating, the
+/// timer, consults, and the session's end.
 extension ProxySession {
-    /// Carries out what the engine asked for.
-    func apply(flush: Bool = true, order: SessionRecorder.Order = .serverFirst) {
-        if unloggedEvents.isEmpty {
-            swap(&unloggedEvents, &effects.events)
-        } else {
-            unloggedEvents.append(contentsOf: effects.events)
-        }
-        if let file = context.recording, !effects.toClient.isEmpty || !effects.clientTranscript.isEmpty {
-            if recorder == nil {
-                recorder = SessionRecorder(file: file, client: engine.configuration.client, server: engine.configuration.server, at: .now())
+    /// Carries out what the engine asked for. With `flush` false (a read), the legs are flushed at
+    /// `channelReadComplete`; closing and TLS flush at once.
+    func apply(flush: Bool = true) {
+        var actions = spareActions
+        spareActions = []
+        swap(&actions, &effects.actions)
+        var consults: [(ConsultID, ConsultRequest)] = []
+        for action in actions {
+            switch action {
+            case .writeToServer(let bytes):
+                guard upstreamOpen, let upstream = upstreamHandler?.context else { continue }
+                upstream.write(NIOAny(bytes), promise: nil)
+                upstreamNeedsFlush = true
+            case .writeToClient(let bytes):
+                record(action)
+                guard clientOpen, let client = clientHandler.context else { continue }
+                client.write(NIOAny(bytes), promise: nil)
+                clientNeedsFlush = true
+            case .log(let event):
+                unloggedEvents.append(event)
+            case .transcribe:
+                record(action)
+            case .connectUpstream:
+                connectUpstream()
+            case .startTLS(.client):
+                // The 220 went out in clear; everything after it is TLS.
+                flushPending()
+                startTLS(on: .client)
+            case .startTLS(.upstream):
+                startTLS(on: .upstream)
+            case .closeServer:
+                flushPending()
+                upstreamHandler?.context?.close(promise: nil)
+            case .shutdownServerOutput:
+                flushPending()
+                if upstreamOpen, let upstream = upstreamHandler?.context { upstream.close(mode: .output, promise: nil) }
+            case .closeClient:
+                flushPending()
+                closeClient()
+            case .pauseClientReads:
+                engineAllowsClientReads = false
+            case .resumeClientReads:
+                engineAllowsClientReads = true
+            case .setTimer(let wait, let deadline):
+                engineWait = wait
+                setTimer(deadline: deadline.map { NIODeadline.now() + TimeAmount($0.duration(since: inputTime)) })
+            case .consult(let id, let request):
+                consults.append((id, request))
+            case .resumeAt(let id, let deadline):
+                let delay = TimeAmount(deadline.duration(since: inputTime))
+                eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in decided(id, .proceed) }
             }
-            recorder?.record(effects, order: order, at: .now())
         }
-        if effects.startServerTLS { startTLS(on: .upstream) }
-        if !effects.toServer.isEmpty, let upstream = upstreamHandler?.context, upstreamOpen {
-            for buffer in effects.toServer {
-                upstream.write(NIOAny(buffer), promise: nil)
-            }
-            upstreamNeedsFlush = true
-        }
-        if !effects.toClient.isEmpty, let client = clientHandler.context, clientOpen {
-            for buffer in effects.toClient {
-                client.write(NIOAny(buffer), promise: nil)
-            }
-            clientNeedsFlush = true
-        }
-        let closeServer = effects.closeServer
-        let shutdownServer = effects.shutdownServerOutput
-        let closeClient = effects.closeClient
-        let startClientTLS = effects.startClientTLS
-        effects.removeAll()
-
-        if flush || closeClient || closeServer || shutdownServer || startClientTLS { flushPending() }
-        // The 220 went out in clear; everything after it is TLS.
-        if startClientTLS { startTLS(on: .client) }
-        if closeServer {
-            upstreamHandler?.context?.close(promise: nil)
-        } else if shutdownServer, let upstream = upstreamHandler?.context, upstreamOpen {
-            upstream.close(mode: .output, promise: nil)
-        }
-        if closeClient, !clientClosing, let client = clientHandler.context {
-            clientClosing = true
-            let promise = eventLoop.makePromise(of: Void.self)
-            client.writeAndFlush(NIOAny(ByteBuffer()), promise: promise)
-            promise.futureResult.assumeIsolated().whenComplete { _ in client.close(promise: nil) }
-        }
+        actions.removeAll(keepingCapacity: true)
+        spareActions = actions
+        if flush { flushPending() }
         clientHandler.resumeReadingIfAllowed()
         upstreamHandler?.resumeReadingIfAllowed()
-        scheduleTimer()
+        for (id, request) in consults { ask(id, request) }
+    }
+
+    /// Asks the session's consultants; their verdict resumes the engine (at once when they
+    /// answered synchronously).
+    private func ask(_ id: ConsultID, _ request: ConsultRequest) {
+        consultants.consult(request, at: inputTime, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+            switch result {
+            case .success(let verdict): decided(id, verdict)
+            case .failure(let error):
+                // Consultants never fail by contract; one that does lets the session go on.
+                logger.error("consultant failed for \(request.stage.rawValue): \(error)")
+                decided(id, .proceed)
+            }
+        }
+    }
+
+    private func decided(_ id: ConsultID, _ verdict: Verdict) {
+        guard !finished else { return }
+        inputTime = .now()
+        engine.decided(id, verdict, at: inputTime, into: &effects)
+        apply()
+    }
+
+    private func record(_ action: SessionAction) {
+        guard let file = context.recording else { return }
+        if recorder == nil {
+            recorder = SessionRecorder(file: file, client: engine.configuration.client, server: engine.configuration.server, at: inputTime)
+        }
+        recorder?.record(action, at: inputTime)
+    }
+
+    private func closeClient() {
+        guard !clientClosing, let client = clientHandler.context else { return }
+        clientClosing = true
+        let promise = eventLoop.makePromise(of: Void.self)
+        client.writeAndFlush(NIOAny(ByteBuffer()), promise: promise)
+        promise.futureResult.assumeIsolated().whenComplete { _ in client.close(promise: nil) }
     }
 
     /// Puts a TLS handler next to the socket of one leg: the proxy is the TLS server towards the
@@ -85,15 +134,19 @@ extension ProxySession {
             context.limiter.release()
             limiterHeld = false
         }
-        engine.finish(at: .now(), into: &effects)
-        unloggedEvents.append(contentsOf: effects.events)
+        inputTime = .now()
+        engine.finish(at: inputTime, into: &effects)
+        for action in effects.actions {
+            switch action {
+            case .log(let event): unloggedEvents.append(event)
+            case .transcribe: record(action)
+            default: break
+            }
+        }
         // The last open session ended: the log goes to disk now, complete. While others are open
         // the server's 200 ms flusher does it, instead of one write system call per session.
         logEvents(flush: context.sessions.count <= 1)
-        if recorder != nil {
-            recorder?.record(effects, order: .clientFirst, at: .now())
-            recorder?.close(at: .now())
-        }
+        recorder?.close(at: inputTime)
         effects.removeAll()
         context.sessions.closed()
         upstreamHandler = nil

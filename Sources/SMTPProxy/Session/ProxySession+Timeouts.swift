@@ -2,17 +2,17 @@ import Logging
 import NIOCore
 import SMTPCore
 
-/// Timeouts (RFC 5321 §4.5.3.2): one timer per session, set for what the engine waits for.
+/// Timeouts (RFC 5321 §4.5.3.2): one timer per session, armed where the engine says
+/// (`SessionAction.setTimer`).
 extension ProxySession {
-    func scheduleTimer() {
-        guard !finished, let seconds = context.configuration.timeouts.seconds(for: engineWaitingFor) else {
+    /// Moves the session's deadline; nil cancels it. A later deadline just moves `deadline` (the
+    /// timer re-arms when it fires), an earlier one replaces the timer.
+    func setTimer(deadline wanted: NIODeadline?) {
+        guard !finished, let wanted else {
             deadline = nil
             return
         }
-        let wanted = NIODeadline.now() + .seconds(seconds)
         deadline = wanted
-        // One timer per session: a later deadline just moves `deadline` (the timer re-arms when
-        // it fires), an earlier one replaces the timer.
         if let timerDeadline, timer != nil, timerDeadline <= wanted { return }
         timer?.cancel()
         timerDeadline = wanted
@@ -27,8 +27,9 @@ extension ProxySession {
             timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timerFired() }
             return
         }
-        logger.info("timeout waiting for \(engineWaitingFor)")
-        engine.timedOut(at: .now(), into: &effects)
+        logger.info("timeout waiting for \(engineWait)")
+        inputTime = .now()
+        engine.timedOut(at: inputTime, into: &effects)
         apply()
     }
 }

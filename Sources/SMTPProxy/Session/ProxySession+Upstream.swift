@@ -44,7 +44,8 @@ extension ProxySession {
                     upstreamConnecting = false
                     context.metrics?.upstreamError(.connect)
                     logger.warning("upstream \(upstream) unreachable: \(error)")
-                    engine.upstreamUnavailable("\(upstream): \(error)", at: .now(), into: &effects)
+                    inputTime = .now()
+                    engine.upstreamUnavailable("\(upstream): \(error)", at: inputTime, into: &effects)
                     apply()
                     finishIfDone()
                 }

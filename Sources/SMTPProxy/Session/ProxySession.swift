@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SMTPCore
+import SMTPServices
 
 /// One client connection and its upstream connection, on one event loop, driving one
 /// `InspectionEngine`. It only moves bytes and carries out the engine's effects: every protocol
@@ -11,6 +12,16 @@ final class ProxySession {
     let eventLoop: any EventLoop
     var engine: InspectionEngine
     var effects = InspectionEffects()
+    /// The action list being carried out, swapped with `effects.actions` so that both keep their
+    /// capacity from one batch to the next.
+    var spareActions: [SessionAction] = []
+    /// The outside services this session's engine consults (taken with the rules at its start).
+    let consultants: ConsultantChain
+    /// What the engine last said about reading the client and about the timer.
+    var engineAllowsClientReads = true
+    var engineWait = InspectionEngine.Wait.nothing
+    /// The time handed to the engine with the current input (its timer deadlines count from it).
+    var inputTime = SMTPTimestamp.epoch
     /// The session's logger, with its id and client as metadata: made on first use (most sessions
     /// never log, and setting metadata on a log handler costs at every session under churn).
     lazy var logger: Logger = {
@@ -69,7 +80,11 @@ final class ProxySession {
         )
         configuration.clientTLSAtStart = origin.implicitTLS
         configuration.upstreamUnverified = context.configuration.tls.upstreamInsecure
-        engine = InspectionEngine(configuration: configuration, policy: context.policies.policy)
+        configuration.timeouts = context.configuration.timeouts
+        let rules = context.policies.rules
+        consultants = rules.consultants
+        if !rules.consultants.isEmpty { configuration.consultStages = rules.consultants.stages(for: client) }
+        engine = InspectionEngine(configuration: configuration, policy: rules.policy)
         clientTLS = LegTLSState(handshakingFromStart: origin.implicitTLS)
         context.sessions.opened()
     }
@@ -79,23 +94,19 @@ final class ProxySession {
     func legActive(_ side: SessionChannelHandler.Side) {
         switch side {
         case .client:
-            engine.start(at: .now(), into: &effects)
-            if let refusal = origin.refusal {
-                logger.warning("\(refusal.detail)")
-                engine.refuse(with: refusal.reply, reason: refusal.reason, at: .now(), into: &effects)
-                apply()
-                return
+            // A refused origin or a full house never reaches the upstream; otherwise the engine
+            // asks for the upstream (`connectUpstream`), after a connect-time consult if any.
+            var refusal: (reply: SMTPReply, reason: String)?
+            if let origin = origin.refusal {
+                logger.warning("\(origin.detail)")
+                refusal = (origin.reply, origin.reason)
+            } else if context.limiter.acquire() {
+                limiterHeld = true
+            } else {
+                refusal = (SMTPReply(code: 421, "4.7.0 Error: too many connections, try again later"), "max-connections")
             }
-            guard context.limiter.acquire() else {
-                engine.refuse(
-                    with: SMTPReply(code: 421, "4.7.0 Error: too many connections, try again later"),
-                    reason: "max-connections", at: .now(), into: &effects)
-                limiterHeld = false
-                apply()
-                return
-            }
-            limiterHeld = true
-            connectUpstream()
+            inputTime = .now()
+            engine.start(at: inputTime, refusal: refusal, into: &effects)
             apply()
         case .upstream:
             if let version = context.configuration.proxyProtocol.outgoing {  // before any SMTP byte; never recorded
@@ -113,34 +124,22 @@ final class ProxySession {
                 return
             }
             clientHandler.resumeReadingIfAllowed()
-            scheduleTimer()
         }
     }
 
     var limiterHeld = false
 
-    /// What the engine waits for, and whether it takes client input (asked on every read and
-    /// every `read()`). Read through an `inout` access: a getter called on `engine` straight from
-    /// this class's stored property copies the whole engine first, retaining every reference in
-    /// it — measured at 7 % of the proxy's user time.
-    var engineWaitingFor: InspectionEngine.Wait { Self.inPlace(&engine) { $0.waitingFor } }
-    var engineWantsClientInput: Bool { Self.inPlace(&engine) { $0.wantsClientInput } }
-
-    @inline(__always)
-    private static func inPlace<T>(_ engine: inout InspectionEngine, _ read: (inout InspectionEngine) -> T) -> T {
-        read(&engine)
-    }
-
     func received(_ bytes: ByteBuffer, from side: SessionChannelHandler.Side) {
+        inputTime = .now()
         switch side {
         case .client:
             clientTLS.applicationDataArrived(on: clientHandler.context?.pipeline.syncOperations)
-            engine.receiveFromClient(bytes, at: .now(), into: &effects)
+            engine.receiveFromClient(bytes, at: inputTime, into: &effects)
         case .upstream:
             upstreamTLS.applicationDataArrived(on: upstreamHandler?.context?.pipeline.syncOperations)
-            engine.receiveFromServer(bytes, at: .now(), into: &effects)
+            engine.receiveFromServer(bytes, at: inputTime, into: &effects)
         }
-        apply(flush: false, order: side == .client ? .clientFirst : .serverFirst)
+        apply(flush: false)
     }
 
     func inputClosed(on side: SessionChannelHandler.Side) {
@@ -148,9 +147,11 @@ final class ProxySession {
         case .client:
             guard !clientInputEnded else { return }
             clientInputEnded = true
-            engine.clientClosed(at: .now(), into: &effects)
+            inputTime = .now()
+            engine.clientClosed(at: inputTime, into: &effects)
         case .upstream:
-            engine.serverClosed(at: .now(), into: &effects)
+            inputTime = .now()
+            engine.serverClosed(at: inputTime, into: &effects)
         }
         apply()
     }
@@ -161,15 +162,17 @@ final class ProxySession {
             clientOpen = false
             if !clientInputEnded {
                 clientInputEnded = true
-                engine.clientClosed(at: .now(), into: &effects)
+                inputTime = .now()
+            engine.clientClosed(at: inputTime, into: &effects)
             }
             apply()
-            if upstreamOpen, engineWaitingFor == .nothing || clientClosing {
+            if upstreamOpen, engineWait == .nothing || clientClosing {
                 upstreamHandler?.context?.close(promise: nil)
             }
         case .upstream:
             upstreamOpen = false
-            engine.serverClosed(at: .now(), into: &effects)
+            inputTime = .now()
+            engine.serverClosed(at: inputTime, into: &effects)
             apply()
         }
         finishIfDone()
@@ -195,7 +198,8 @@ final class ProxySession {
             return
         }
         logger.info("TLS handshake with the \(side) failed: \(failure)")
-        engine.tlsHandshakeFailed(leg, reason: "\(failure)", at: .now(), into: &effects)
+        inputTime = .now()
+        engine.tlsHandshakeFailed(leg, reason: "\(failure)", at: inputTime, into: &effects)
         apply()
     }
 
@@ -219,12 +223,12 @@ final class ProxySession {
             guard upstreamOpen, let upstream = upstreamHandler?.context else {
                 // Upstream gone for good (the proxy aborted an oversized message): the engine
                 // still reads the client to its end of data, which gets 552.
-                return upstreamEverConnected && engineWantsClientInput
+                return upstreamEverConnected && engineAllowsClientReads
             }
             // The client's own leg must take writes too: replies the proxy makes itself go there,
             // and a client that pipelines without reading must not fill memory with them.
             let clientWritable = clientHandler.context?.channel.isWritable ?? false
-            return upstream.channel.isWritable && clientWritable && engineWantsClientInput
+            return upstream.channel.isWritable && clientWritable && engineAllowsClientReads
         case .upstream:
             if upstreamTLS.handshaking { return true }
             guard clientOpen, let client = clientHandler.context else { return true }
@@ -250,6 +254,7 @@ final class ProxySession {
         guard !unloggedEvents.isEmpty else { return }
         // Metrics first: once a reader sees an event in the log, it is counted.
         context.metrics?.record(unloggedEvents)
+        if !consultants.isEmpty { consultants.observe(unloggedEvents[...]) }
         context.auditLog.write(unloggedEvents, flush: flush, encodingIn: &auditLines)
         unloggedEvents.removeAll(keepingCapacity: true)
     }

@@ -66,6 +66,11 @@ struct SessionTable: Sendable {
             rows.append(.note("! \(kind.rawValue)  \(detail.prefix(160))"))
         case .sessionEnd(let summary):
             end = summary
+        case .limit(let record):
+            hit(record.rule)
+            rows.append(.note("limit \(record.rule)  \(record.key)  count \(record.count)  \(record.action)"))
+        case .milter(let record):
+            rows.append(.note("milter \(record.milter)  \(record.stage)  \(record.verdict)" + (record.reply.map { "  \($0)" } ?? "")))
         }
     }
 

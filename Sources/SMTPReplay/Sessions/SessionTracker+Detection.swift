@@ -38,7 +38,7 @@ extension SessionTracker {
         engine.start(at: Self.time(openedAt), into: &effects)
         self.engine = engine
         if let tunnel = roles.tunnel {
-            effects.events.append(
+            effects.log(
                 AuditEvent(
                     timestamp: Self.time(openedAt), session: sessionID,
                     kind: .anomaly(

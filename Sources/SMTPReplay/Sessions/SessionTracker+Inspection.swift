@@ -27,7 +27,7 @@ extension SessionTracker {
             if direction == roles.serverDirection ? serverGone : clientGone { return .keep }
             let stream = direction == roles.serverDirection ? "server→client" : "client→server"
             flushServer(at: time, into: &output)
-            effects.events.append(
+            effects.log(
                 AuditEvent(
                     timestamp: time, session: sessionID,
                     kind: .anomaly(
@@ -41,7 +41,7 @@ extension SessionTracker {
             let isServer = direction == roles.serverDirection
             guard !(isServer ? serverConflictReported : clientConflictReported) else { return .keep }
             if isServer { serverConflictReported = true } else { clientConflictReported = true }
-            effects.events.append(
+            effects.log(
                 AuditEvent(
                     timestamp: time, session: sessionID,
                     kind: .anomaly(

@@ -64,6 +64,8 @@ extension AuditEvent {
         case .message(let record): return "message \(record.result.map(String.init) ?? "-")"
         case .anomaly(let kind, _): return "anomaly \(kind.rawValue)"
         case .sessionEnd(let summary): return "end \(summary.reason)"
+        case .limit(let record): return "limit \(record.rule) \(record.action)"
+        case .milter(let record): return "milter \(record.milter) \(record.verdict)"
         }
     }
 

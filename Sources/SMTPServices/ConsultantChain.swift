@@ -1,0 +1,54 @@
+import NIOCore
+import SMTPCore
+
+/// The consultants of one rule set, asked in order: the first verdict that is not `proceed`
+/// decides; the events, header lines and policy answers of every consultant asked are kept.
+public final class ConsultantChain: Sendable {
+    public let consultants: [any SessionConsultant]
+
+    public init(_ consultants: [any SessionConsultant] = []) {
+        self.consultants = consultants
+    }
+
+    public var isEmpty: Bool { consultants.isEmpty }
+
+    /// The stages a session of `client` must stop at for these consultants.
+    public func stages(for client: Endpoint) -> Set<ConsultStage> {
+        var stages: Set<ConsultStage> = []
+        for consultant in consultants { stages.formUnion(consultant.stages(for: client)) }
+        return stages
+    }
+
+    /// Asks each consultant in turn until one decides; completes on `eventLoop`.
+    public func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict> {
+        ask(from: 0, request, at: time, so: .proceed, on: eventLoop)
+    }
+
+    private func ask(
+        from index: Int, _ request: ConsultRequest, at time: SMTPTimestamp, so far: Verdict, on eventLoop: any EventLoop
+    ) -> EventLoopFuture<Verdict> {
+        guard index < consultants.count else { return eventLoop.makeSucceededFuture(far) }
+        return consultants[index].consult(request, at: time, on: eventLoop).flatMap { verdict in
+            let combined = Self.combine(far, verdict)
+            if case .proceed = verdict.action {
+                return self.ask(from: index + 1, request, at: time, so: combined, on: eventLoop)
+            }
+            return eventLoop.makeSucceededFuture(combined)
+        }
+    }
+
+    /// `next`'s action (and its rule, when it has one) on top of what was said before it.
+    static func combine(_ earlier: Verdict, _ next: Verdict) -> Verdict {
+        var combined = next
+        combined.events = earlier.events + next.events
+        combined.prependHeaders = earlier.prependHeaders + next.prependHeaders
+        combined.rule = next.rule ?? earlier.rule
+        combined.policyAnswer = next.policyAnswer ?? earlier.policyAnswer
+        combined.endReason = next.endReason ?? earlier.endReason
+        return combined
+    }
+
+    public func observe(_ events: ArraySlice<AuditEvent>) {
+        for consultant in consultants { consultant.observe(events) }
+    }
+}

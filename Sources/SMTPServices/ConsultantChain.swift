@@ -1,4 +1,5 @@
 import NIOCore
+import NIOPosix
 import SMTPCore
 
 /// The consultants of one rule set, asked in order: the first verdict that is not `proceed`
@@ -50,5 +51,20 @@ public final class ConsultantChain: Sendable {
 
     public func observe(_ events: ArraySlice<AuditEvent>) {
         for consultant in consultants { consultant.observe(events) }
+    }
+}
+
+extension ConsultantChain {
+    /// The verdict, waited for: for a driver that runs off any event loop (replay, in capture
+    /// time). With no consultants it is `proceed` at once.
+    public func answer(_ request: ConsultRequest, at time: SMTPTimestamp) -> Verdict {
+        guard !consultants.isEmpty else { return .proceed }
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        do {
+            return try consult(request, at: time, on: loop).wait()
+        } catch {
+            // Consultants never fail by contract; one that does lets the session go on.
+            return .proceed
+        }
     }
 }

@@ -47,6 +47,7 @@ extension InspectionEngine {
         }
         var shown = reply
         var startsTLS = false
+        var closesClient = false
         var stripped: [ReplyRecord.StrippedKeyword] = []
         var keywordRules: [String] = []
         let positive = reply.code >= 200 && reply.code < 300
@@ -109,7 +110,7 @@ extension InspectionEngine {
             }
         case .quit:
             setEndReason("quit")
-            out.append(.closeClient)
+            closesClient = true
         case .binaryBlob(let size):
             if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
         case .roleReversal:
@@ -126,6 +127,8 @@ extension InspectionEngine {
             out.append(.startTLS(.client))
             out.append(.startTLS(.upstream))
         }
+        // The 221 to QUIT goes out before the close.
+        if closesClient { out.append(.closeClient) }
         if reply.code == 220, serverInput.readableBytes > 0, case .startTLS = head.effect {
             anomaly(.pipelinedAfterStartTLS, "server sent \(serverInput.readableBytes) octets after its 220 to STARTTLS; discarded", &out)
             serverInput = Self.emptyBuffer

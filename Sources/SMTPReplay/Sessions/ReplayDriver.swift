@@ -56,7 +56,7 @@ public struct ReplayDriver {
             if case .opened(let info) = event.kind {
                 trackers[info.id] = SessionTracker(
                     info: info, sessionPrefix: sessionPrefix, source: source, policy: options.policy, dryRun: options.dryRun,
-                    tlsMode: options.tlsMode, at: event.timestamp)
+                    tlsMode: options.tlsMode, consultants: options.consultants, at: event.timestamp)
             }
             guard trackers.index(forKey: event.connection) != nil else { continue }
             let outcome = trackers[event.connection]!.handle(event, into: &events)

@@ -1,4 +1,5 @@
 import SMTPCore
+import SMTPServices
 
 /// How captured sessions are run through the engine.
 public struct ReplayOptions: Sendable {
@@ -9,6 +10,9 @@ public struct ReplayOptions: Sendable {
     public var tlsMode: TLSMode
     /// Out-of-order bytes buffered per direction before the oldest hole is declared a gap.
     public var reassemblyBufferLimit: Int
+    /// The outside services sessions consult (client limits, policy services, milters), asked in
+    /// capture time; empty: every consult proceeds.
+    public var consultants: ConsultantChain = ConsultantChain()
 
     public init(policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, reassemblyBufferLimit: Int = 4 << 20) {
         self.policy = policy

@@ -1,5 +1,6 @@
 import PcapCapture
 import SMTPCore
+import SMTPServices
 import struct NIOCore.ByteBuffer
 
 /// Until the first bytes say whether the connection carries SMTP, its events are held.
@@ -26,7 +27,7 @@ extension SessionTracker {
         serverSkip = roles.serverPrefix
         let client = info.sender(of: roles.serverDirection.reversed)
         let server = info.sender(of: roles.serverDirection)
-        let configuration = InspectionConfiguration(
+        var configuration = InspectionConfiguration(
             sessionID: sessionID,
             client: Endpoint(host: client.host, port: Int(client.port)),
             server: Endpoint(host: server.host, port: Int(server.port)),
@@ -34,6 +35,8 @@ extension SessionTracker {
             dryRun: dryRun,
             tlsMode: tlsMode
         )
+        if !consultants.isEmpty { configuration.consultStages = consultants.stages(for: configuration.client) }
+        now = Self.time(openedAt)
         var engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: Self.time(openedAt), into: &effects)
         self.engine = engine

@@ -1,11 +1,13 @@
 import PcapCapture
 import SMTPCore
+import SMTPServices
 import struct NIOCore.ByteBuffer
 
 /// Feeding an SMTP session's bytes, in capture order, through its engine.
 extension SessionTracker {
     mutating func feed(_ event: ReassemblyEvent, into output: inout [AuditEvent]) -> Outcome {
         let time = Self.time(event.timestamp)
+        now = time
         switch event.kind {
         case .opened:
             return .keep
@@ -94,13 +96,30 @@ extension SessionTracker {
         collect(into: &output)
     }
 
-    /// Moves the engine's events out and notes what it closed.
+    /// Moves the engine's events out, notes what it closed, and answers its questions (in
+    /// capture time: a tarpit's delay is not waited for, the capture already holds what followed).
     mutating func collect(into output: inout [AuditEvent]) {
-        aligner.observe(effects)
-        output.append(contentsOf: effects.events)
-        if effects.closeClient { clientGone = true }
-        if effects.closeServer { serverGone = true }
-        effects.removeAll()
+        while true {
+            aligner.observe(effects)
+            output.append(contentsOf: effects.events)
+            var questions: [(ConsultID, ConsultRequest)] = []
+            var wakeUps: [ConsultID] = []
+            for action in effects.actions {
+                switch action {
+                case .closeClient: clientGone = true
+                case .closeServer: serverGone = true
+                case .consult(let id, let request): questions.append((id, request))
+                case .resumeAt(let id, _): wakeUps.append(id)
+                default: break
+                }
+            }
+            effects.removeAll()
+            guard !questions.isEmpty || !wakeUps.isEmpty, engine != nil else { return }
+            for (id, request) in questions {
+                engine!.decided(id, consultants.answer(request, at: now), at: now, into: &effects)
+            }
+            for id in wakeUps { engine!.decided(id, .proceed, at: now, into: &effects) }
+        }
     }
 
     /// Drops the tunnel set-up bytes still to skip; false when nothing is left.

@@ -1,5 +1,6 @@
 import PcapCapture
 import SMTPCore
+import SMTPServices
 import struct NIOCore.ByteBuffer
 
 /// Follows one TCP connection of a replay: first detects whether it carries SMTP (holding its
@@ -29,7 +30,10 @@ struct SessionTracker {
     let policy: any InspectionPolicy
     let dryRun: Bool
     let tlsMode: TLSMode
+    let consultants: ConsultantChain
     let openedAt: PacketTimestamp
+    /// The capture time of the event being fed (consults are answered at it).
+    var now = SMTPTimestamp.epoch
     var phase = Phase.detecting
     var isSMTP = false
 
@@ -48,13 +52,16 @@ struct SessionTracker {
     var clientConflictReported = false
     var serverConflictReported = false
 
-    init(info: ConnectionInfo, sessionPrefix: String, source: String, policy: any InspectionPolicy, dryRun: Bool, tlsMode: TLSMode, at time: PacketTimestamp) {
+    init(info: ConnectionInfo, sessionPrefix: String, source: String, policy: any InspectionPolicy, dryRun: Bool, tlsMode: TLSMode,
+        consultants: ConsultantChain = ConsultantChain(), at time: PacketTimestamp
+    ) {
         self.info = info
         self.sessionID = "\(sessionPrefix)#\(info.id)"
         self.source = "\(source)#\(info.id)"
         self.policy = policy
         self.dryRun = dryRun
         self.tlsMode = tlsMode
+        self.consultants = consultants
         self.openedAt = time
     }
 

@@ -25,12 +25,22 @@ struct EngineHarness {
     /// How many times the engine asked to start TLS on each leg (`--tls terminate`).
     var clientTLSStarts = 0
     var serverTLSStarts = 0
+    /// Questions the engine asked and has not had answered yet (`decide` answers them).
+    var consults: [(id: ConsultID, request: ConsultRequest)] = []
+    /// Every question asked, answered or not.
+    var consulted: [ConsultRequest] = []
+    /// Tarpit wake-ups the engine asked for.
+    var resumes: [(id: ConsultID, deadline: SMTPTimestamp)] = []
+    /// How often the engine asked to contact the upstream.
+    var upstreamConnects = 0
+    /// What the engine last said about reading the client.
+    var readsPaused = false
     private var effects = InspectionEffects()
-    private let time = SMTPTimestamp(seconds: 1_764_403_200)
+    var time = SMTPTimestamp(seconds: 1_764_403_200)
 
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
-        clientTLSAtStart: Bool = false
+        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = []
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -42,6 +52,7 @@ struct EngineHarness {
             recordsClientTranscript: recording
         )
         configuration.clientTLSAtStart = clientTLSAtStart
+        configuration.consultStages = consultStages
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()
@@ -71,6 +82,20 @@ struct EngineHarness {
             engine.serverClosed(at: time, into: &effects)
             collect()
         }
+    }
+
+    /// Answers the oldest open question.
+    mutating func decide(_ verdict: Verdict = .proceed) {
+        let (id, _) = consults.removeFirst()
+        engine.decided(id, verdict, at: time, into: &effects)
+        collect()
+    }
+
+    /// Answers a question by id (a tarpit's wake-up, a stale id).
+    mutating func decide(_ id: ConsultID, _ verdict: Verdict) {
+        consults.removeAll { $0.id == id }
+        engine.decided(id, verdict, at: time, into: &effects)
+        collect()
     }
 
     mutating func finish() {
@@ -118,6 +143,18 @@ struct EngineHarness {
             // The batch that upgrades the upstream leg must carry nothing that has to go in clear.
             precondition(effects.toServer.isEmpty, "bytes for the upstream in the batch that starts its TLS")
             serverTLSStarts += 1
+        }
+        for action in effects.actions {
+            switch action {
+            case .consult(let id, let request):
+                consults.append((id, request))
+                consulted.append(request)
+            case .resumeAt(let id, let deadline): resumes.append((id, deadline))
+            case .connectUpstream: upstreamConnects += 1
+            case .pauseClientReads: readsPaused = true
+            case .resumeClientReads: readsPaused = false
+            default: break
+            }
         }
         effects.removeAll()
     }

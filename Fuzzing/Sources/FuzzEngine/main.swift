@@ -1,7 +1,11 @@
 // The whole InspectionEngine, with rules, fed a client and a server stream interleaved.
 //
 // Input: byte 0 configures the session (bits 0-1 the rule set, bit 2 dry run, bits 3-4 the TLS
-// mode, bit 5 client transcript), byte 1 picks how each chunk is cut for the second run; the rest
+// mode, bit 5 client transcript, bit 6 consults: the engine stops at HELO, MAIL, RCPT, DATA, VRFY,
+// ETRN and the end of each message for verdicts that depend only on the question), byte 1 picks
+// how each chunk is cut for the second run (and, with consults, how many client reads each
+// verdict arrives late: verdicts are all in before the next server bytes, as an upstream can only
+// answer what was forwarded); the rest
 // is a script in which these control bytes switch what the following bytes are:
 //   0xFF  server bytes follow          0xFE  client bytes follow (the script starts with the server)
 //   0xFD  the client closes            0xFC  the server closes
@@ -15,7 +19,9 @@
 //   commands the engine logged as forwarded, in order: no end of data and no command reaches the
 //   server that the engine did not see and log (smuggling), and every forwarded line and DATA
 //   body is canonical (CRLF only, no NUL, no bare CR or LF);
-// - nothing is sent to the upstream after the engine asked to close it or to shut its output.
+// - nothing is sent to the upstream after the engine asked to close it or to shut its output;
+// - with consults, the timing of verdicts changes no byte to either side and no event (each kind
+//   compared in order: how command and reply events interleave follows the timing).
 import FuzzSupport
 import NIOCore
 import SMTPCore
@@ -117,12 +123,40 @@ struct Outcome: Equatable {
     var relayStarts = 0
 }
 
-func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: any InspectionPolicy, cut: UInt8?) -> Outcome {
+/// The verdict for a question: a function of the question alone, so both runs get the same.
+func verdict(for request: ConsultRequest) -> Verdict {
+    var hash: UInt32 = 2_166_136_261
+    for octet in request.argument.utf8 { hash = (hash ^ UInt32(octet)) &* 16_777_619 }
+    if request.stage == .endOfMessage {
+        return request.facts.size.map { $0 % 4 == 1 } == true ? Verdict(.reply(SMTPReply(code: 554, "5.7.1 fuzz refused"))) : .proceed
+    }
+    switch hash % 8 {
+    case 0: return Verdict(.reply(SMTPReply(code: 550, "5.7.1 fuzz")), rule: "fuzz-policy", policyAnswer: "REJECT fuzz")
+    case 1: return Verdict(.proceed, prependHeaders: ["X-Fuzz: \(hash)\r\n.\r\nMAIL FROM:<x@y>"], rule: "fuzz-policy")
+    case 2: return Verdict(.delay(.seconds(2)), rule: "fuzz-tarpit")
+    case 3: return Verdict(.disconnect(SMTPReply(code: 421, "4.7.0 fuzz")), events: [.anomaly(AnomalyKind(rawValue: "fuzz"), detail: "bye")])
+    case 4: return Verdict(.rewrite(argument: request.argument + " X"), rule: "fuzz-rewrite")
+    default: return .proceed
+    }
+}
+
+func run(
+    _ steps: [ScriptStep], configuration: InspectionConfiguration, policy: any InspectionPolicy, cut: UInt8?, lateVerdicts: Int = 0
+) -> Outcome {
     var engine = InspectionEngine(configuration: configuration, policy: policy)
     var effects = InspectionEffects()
     var outcome = Outcome()
     let time = Fuzz.time
+    /// Verdicts owed, with how many more client reads they wait.
+    var owed: [(id: ConsultID, verdict: Verdict, reads: Int)] = []
     func collect() {
+        for action in effects.actions {
+            switch action {
+            case .consult(let id, let request): owed.append((id, verdict(for: request), lateVerdicts))
+            case .resumeAt(let id, _): owed.append((id, .proceed, lateVerdicts))
+            default: break
+            }
+        }
         let upstreamDone = outcome.closeServer || outcome.shutdownServerOutput
         let sent = Fuzz.joined(effects.toServer)
         Fuzz.check(!upstreamDone || sent.isEmpty, "\(sent.count) octets for the upstream after closing it")
@@ -144,6 +178,14 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
         outcome.shutdownServerOutput = outcome.shutdownServerOutput || effects.shutdownServerOutput
         effects.removeAll()
     }
+    /// Hands over the verdicts that are due (all of them with `everything`).
+    func answer(everything: Bool = false) {
+        while let index = owed.firstIndex(where: { everything || $0.reads <= 0 }) {
+            let due = owed.remove(at: index)
+            engine.decided(due.id, due.verdict, at: time, into: &effects)
+            collect()
+        }
+    }
     engine.start(at: time, into: &effects)
     collect()
     var clientOpen = true
@@ -158,6 +200,11 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
         // TLS belongs to the TLS layer, not the engine: dropped, as the live driver does. Under
         // `passthrough` the engine discards what came in the same read as the 220 (and relays
         // what comes later): the split run drops the rest of that read to match.
+        switch step {
+        case .client: for index in owed.indices { owed[index].reads -= 1 }
+        default: answer(everything: true)
+        }
+        answer()
         let starts = (outcome.clientTLSStarts + outcome.relayStarts, outcome.serverTLSStarts + outcome.relayStarts)
         switch step {
         case .client(let bytes):
@@ -180,6 +227,7 @@ func run(_ steps: [ScriptStep], configuration: InspectionConfiguration, policy: 
             collect()
         }
     }
+    answer(everything: true)
     engine.finish(at: time, into: &effects)
     collect()
     Fuzz.check(engine.isFinished, "not finished after finish")
@@ -212,17 +260,37 @@ public func fuzzEngine(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     let policy = ruleSets[Int(control & 0x03)]
     let tlsModes: [TLSMode] = [.passthrough, .strip, .terminate, .passthrough]
     let tlsMode = tlsModes[Int((control >> 3) & 0x03)]
-    let configuration = InspectionConfiguration(
+    var configuration = InspectionConfiguration(
         sessionID: "fuzz", client: Fuzz.client, server: Fuzz.server, source: "fuzz",
         dryRun: control & 0x04 != 0, tlsMode: tlsMode, recordsClientTranscript: control & 0x20 != 0)
+    let consults = control & 0x40 != 0
+    if consults { configuration.consultStages = [.helo, .mail, .rcpt, .data, .vrfy, .etrn, .endOfMessage] }
     let steps = parseScript(data[2...])
 
     let whole = run(steps, configuration: configuration, policy: policy, cut: nil)
     UpstreamReader.verify(whole, tlsMode: tlsMode)
-    let split = run(steps, configuration: configuration, policy: policy, cut: data[1])
+    let split = run(steps, configuration: configuration, policy: policy, cut: data[1], lateVerdicts: consults ? Int(data[1] % 4) : 0)
     let (a, b) = (comparable(whole, tlsMode: tlsMode), comparable(split, tlsMode: tlsMode))
     Fuzz.check(a.toServer == b.toServer, "bytes to the server depend on segmentation")
     Fuzz.check(a.toClient == b.toClient, "bytes to the client depend on segmentation")
+    if consults {
+        // Each kind of event in order; how kinds interleave follows the verdicts' timing.
+        func kinds(_ events: [AuditEvent.Kind]) -> [String: [AuditEvent.Kind]] {
+            Dictionary(grouping: events) { kind in
+                switch kind {
+                case .command: "command"
+                case .reply: "reply"
+                case .message: "message"
+                default: "other"
+                }
+            }
+        }
+        Fuzz.check(kinds(a.events) == kinds(b.events), "events depend on the timing of verdicts")
+        var (x, y) = (a, b)
+        (x.events, y.events) = ([], [])
+        Fuzz.check(x == y, "close requests or TLS starts depend on the timing of verdicts")
+        return 0
+    }
     if a.events != b.events {
         let index = zip(a.events, b.events).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.events.count, b.events.count)
         Fuzz.check(false, "events depend on segmentation, first at \(index): \(index < a.events.count ? "\(a.events[index])" : "-") vs \(index < b.events.count ? "\(b.events[index])" : "-")")

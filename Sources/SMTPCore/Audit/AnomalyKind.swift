@@ -25,6 +25,8 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let incompleteSession = AnomalyKind(rawValue: "incomplete-session")
     public static let contentGap = AnomalyKind(rawValue: "content-gap")
     /// A policy service answered something the proxy does not carry out (SPEC §11).
+    /// The client talked before the greeting reached it (`settings.pregreet`).
+    public static let pregreet = AnomalyKind(rawValue: "pregreet")
     public static let policyUnsupported = AnomalyKind(rawValue: "policy-unsupported")
     /// Replay: a retransmitted segment carried different bytes than the first copy (kept).
     public static let tcpOverlapConflict = AnomalyKind(rawValue: "tcp-overlap-conflict")

@@ -9,6 +9,11 @@ public struct PolicySettings: Hashable, Sendable {
     /// Message octets; more get `552 5.3.4` and the message is never delivered.
     public var maxMessageSize: Int?
     public var bareNewline: BareNewlinePolicy
+    /// `greet-pause`: the upstream's greeting is held this long (postscreen's pregreet window).
+    public var greetPause: Duration?
+    /// `pregreet`: what happens to a client that talks before the greeting reached it; nil
+    /// (neither `pregreet` nor `greet-pause` set) does not watch for it.
+    public var pregreet: PregreetAction?
 
     public init(
         banner: String? = nil,

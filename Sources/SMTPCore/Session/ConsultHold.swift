@@ -9,10 +9,12 @@ enum ConsultHold: Sendable {
     case endOfMessage(ConsultID, MessageProgress)
     /// A tarpit delay on a held command: the driver calls `decided(id, .proceed)` at the deadline.
     case delayed(ConsultID, HeldCommand, Verdict)
+    /// `settings.greet-pause`: the upstream's greeting waits until the driver's wake-up.
+    case greetPause(ConsultID)
 
     var id: ConsultID {
         switch self {
-        case .connect(let id), .command(let id, _), .endOfMessage(let id, _), .delayed(let id, _, _): id
+        case .connect(let id), .command(let id, _), .endOfMessage(let id, _), .delayed(let id, _, _), .greetPause(let id): id
         }
     }
 }

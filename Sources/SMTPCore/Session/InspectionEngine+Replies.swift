@@ -4,6 +4,8 @@ extension InspectionEngine {
     /// Reads the server's replies, pairs each with the oldest command awaiting one, and lets
     /// held client input go on once a reply decided how to read it.
     mutating func processServerInput(_ out: inout InspectionEffects) {
+        // `greet-pause`: the greeting waits in `serverInput` until the pause ends.
+        if case .greetPause = hold { return }
         while serverInput.readableBytes > 0 {
             if serverRelay {
                 out.append(.writeToClient(serverInput))
@@ -142,6 +144,7 @@ extension InspectionEngine {
         latency: Duration? = nil, _ out: inout InspectionEffects
     ) {
         out.append(.writeToClient(reply.wireBytes))
+        greetingSent = true
         let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client) + extraRules
         event(
             .reply(

@@ -63,6 +63,9 @@ public struct InspectionEngine: Sendable {
     /// What consults report (`SessionFacts`).
     var heloName: String?
     var sawEHLO = false
+    /// The greeting (the upstream's, or the proxy's refusal) has been sent to the client.
+    var greetingSent = false
+    var reportedPregreet = false
     var transactionCount = 0
     var saslMethod: String?
     /// `action: policy` rules for the end of a message (from the rule set, once).
@@ -116,9 +119,19 @@ public struct InspectionEngine: Sendable {
             hold = .connect(id)
             out.append(.consult(id, ConsultRequest(stage: .connect, facts: facts())))
         } else {
-            out.append(.connectUpstream)
+            admit(&out)
         }
         settle(&out)
+    }
+
+    /// The session may go on: contact the upstream, and hold its greeting for `greet-pause`.
+    mutating func admit(_ out: inout InspectionEffects) {
+        out.append(.connectUpstream)
+        if let pause = settings.greetPause {
+            let id = consultID()
+            hold = .greetPause(id)
+            out.append(.resumeAt(id, deadline: now.adding(pause)))
+        }
     }
 
     /// The driver's answer to `consult(id, …)`. A stale id (the session ended meanwhile) is ignored.
@@ -143,8 +156,10 @@ public struct InspectionEngine: Sendable {
             case .reply(let reply), .disconnect(let reply):
                 refuse(with: reply, reason: verdict.endReason ?? "refused", at: time, into: &out)
             case .proceed, .rewrite, .delay:
-                out.append(.connectUpstream)
+                admit(&out)
             }
+        case .greetPause:
+            processServerInput(&out)
         case .command(_, let command):
             act(on: command, verdict: verdict, &out)
         case .delayed(_, let command, let first):
@@ -167,6 +182,23 @@ public struct InspectionEngine: Sendable {
     public mutating func receiveFromClient(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         bytesFromClient += bytes.readableBytes
+        if !greetingSent, let action = settings.pregreet, !finished, !reportedPregreet {
+            reportedPregreet = true
+            anomaly(.pregreet, "client sent \(bytes.readableBytes) octets before the greeting", &out)
+            if action == .reject, !configuration.dryRun {
+                // postscreen's verdict: nothing of this client reaches the upstream.
+                transcribe(bytes, &out)
+                setEndReason("pregreet")
+                hold = nil
+                pending.removeAll()
+                sendLocal(SMTPReply(code: 554, "5.5.1 Error: talking before the greeting"), for: nil, &out)
+                clientMode = .closed
+                out.append(.closeClient)
+                out.append(.closeServer)
+                settle(&out)
+                return
+            }
+        }
         Self.append(bytes, to: &clientInput)
         processClientInput(&out)
         settle(&out)
@@ -467,6 +499,7 @@ public struct InspectionEngine: Sendable {
 
     /// Sends a reply of the proxy's own right now (not in pipeline order).
     mutating func sendLocal(_ reply: SMTPReply, for verb: String?, _ out: inout InspectionEffects) {
+        greetingSent = true
         out.append(.writeToClient(reply.encoded))
         event(.reply(ReplyRecord(code: reply.code, text: reply.text, forVerb: verb, local: true)), &out)
     }

@@ -147,10 +147,11 @@ public final class MilterConsultant: SessionConsultant {
     }
 
     /// Sends `SMFIC_QUIT` to the session's milters and forgets the session (also done by
-    /// `observe` at `session-end`).
-    public func endSession(_ sessionID: String) {
-        guard let conversations = sessions.withLockedValue({ $0.removeValue(forKey: sessionID) }) else { return }
-        Task {
+    /// `observe` at `session-end`); the task ends when every milter connection is closed.
+    @discardableResult
+    public func endSession(_ sessionID: String) -> Task<Void, Never> {
+        let conversations = sessions.withLockedValue { $0.removeValue(forKey: sessionID) } ?? []
+        return Task {
             for conversation in conversations { await conversation.quit() }
         }
     }

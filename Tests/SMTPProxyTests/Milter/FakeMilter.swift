@@ -25,7 +25,9 @@ final class FakeMilter: @unchecked Sendable {
 
     struct Packet {
         var command: Character
+        /// Empty for body chunks when bodies are not recorded (`length` still tells their size).
         var payload: [UInt8]
+        var length: Int
 
         /// The NUL-terminated strings of the payload.
         var strings: [String] {
@@ -42,7 +44,7 @@ final class FakeMilter: @unchecked Sendable {
     init(
         group: any EventLoopGroup, fault: Fault = .none, steps: UInt32 = 0, actions: UInt32 = 0x1FF,
         endOfMessage: [(Character, [UInt8])] = [], final: Character = "a", finalPayload: [UInt8] = [],
-        answers: [Character: Character] = [:]
+        answers: [Character: Character] = [:], recordsBodies: Bool = true
     ) async throws {
         let received = self.received
         channel = try await ServerBootstrap(group: group)
@@ -52,7 +54,7 @@ final class FakeMilter: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         Handler(
                             fault: fault, steps: steps, actions: actions, endOfMessage: endOfMessage, final: final,
-                            finalPayload: finalPayload, answers: answers, received: received))
+                            finalPayload: finalPayload, answers: answers, recordsBodies: recordsBodies, received: received))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -84,13 +86,15 @@ final class FakeMilter: @unchecked Sendable {
         let finalPayload: [UInt8]
         let answers: [Character: Character]
         let received: NIOLockedValueBox<[Packet]>
+        let recordsBodies: Bool
         var buffer = ByteBuffer()
         var stalled = false
 
         init(
             fault: Fault, steps: UInt32, actions: UInt32, endOfMessage: [(Character, [UInt8])], final: Character,
-            finalPayload: [UInt8], answers: [Character: Character], received: NIOLockedValueBox<[Packet]>
+            finalPayload: [UInt8], answers: [Character: Character], recordsBodies: Bool, received: NIOLockedValueBox<[Packet]>
         ) {
+            self.recordsBodies = recordsBodies
             self.fault = fault
             self.steps = steps
             self.actions = actions
@@ -110,7 +114,9 @@ final class FakeMilter: @unchecked Sendable {
                 buffer.moveReaderIndex(forwardBy: 4)
                 let command = Character(UnicodeScalar(buffer.readInteger(as: UInt8.self)!))
                 let payload = buffer.readBytes(length: Int(length) - 1)!
-                received.withLockedValue { $0.append(Packet(command: command, payload: payload)) }
+                let kept = command == "B" && !recordsBodies ? [] : payload
+                received.withLockedValue { $0.append(Packet(command: command, payload: kept, length: payload.count)) }
+                buffer.discardReadBytes()
                 handle(command, context: context)
             }
         }

@@ -30,6 +30,10 @@ public struct RuleSet: InspectionPolicy {
     /// Every rule, in evaluation order.
     public let rules: [Rule]
     public let settings: PolicySettings
+    /// `settings.milters:` of every file, in load order (SPEC §12).
+    public internal(set) var milters: [MilterSettings] = []
+    /// `settings.spool:` (the last file that sets it); nil: the system's temporary directory.
+    public internal(set) var spool: String?
 
     let commandRules: [Rule]
     /// For each verb some command rule names, the indices into `commandRules` of the rules that

@@ -72,8 +72,17 @@ public struct CheckReport: Sendable {
         self.paths = paths
         self.files = files
         self.ruleCount = ruleCount
+        // Joining checks what spans files (duplicate milter names): its problems are reported too.
+        var joined: RuleSet?
+        if problems.isEmpty {
+            do throws(FilterError.List) {
+                joined = try RuleSet(files: parsedFiles)
+            } catch {
+                problems += error.problems
+            }
+        }
         self.problems = problems
-        ruleSet = problems.isEmpty ? try? RuleSet(files: parsedFiles) : nil
+        ruleSet = joined
     }
 
     // MARK: - Files

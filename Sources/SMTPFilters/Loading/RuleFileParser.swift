@@ -23,7 +23,7 @@ struct RuleFileParser {
     }
 
     static let topLevelKeys = ["settings", "rules"]
-    static let settingsKeys = ["banner", "limits", "bare-newline"]
+    static let settingsKeys = ["banner", "limits", "bare-newline", "milters", "spool"]
     static let limitKeys = ["max-line-length", "max-recipients", "max-message-size"]
     static let ruleKeys = [
         "name", "command", "argument", "ehlo-keyword", "client", "reply-code", "action", "reply", "replace",
@@ -85,6 +85,10 @@ struct RuleFileParser {
                 settings.banner = banner(entry.value)
             case "limits":
                 parseLimits(entry.value)
+            case "milters":
+                parseMilters(entry.value)
+            case "spool":
+                settings.spool = spoolDirectory(entry.value)
             default:
                 guard let text = string(entry.value, key: entry.name) else { continue }
                 if let policy = BareNewlinePolicy(rawValue: text) {

@@ -8,8 +8,18 @@ extension RuleSet {
     ///     filters/20-b.yaml:3: duplicate rule name 'no-vrfy' (first defined at filters/10-a.yaml:7)
     public init(files: [RuleFile]) throws(FilterError.List) {
         var names = RuleNameRegistry()
-        let problems = files.flatMap { names.register($0.rules) }
+        var problems = files.flatMap { names.register($0.rules) }
+        let milters = files.flatMap { $0.settings.milters ?? [] }
+        for (index, milter) in milters.enumerated() {
+            if let first = milters[..<index].first(where: { $0.name == milter.name }) {
+                problems.append(FilterError(
+                    file: milter.location.file, line: milter.location.line,
+                    message: "duplicate milter name '\(milter.name)' (first defined at \(first.location))"))
+            }
+        }
         guard problems.isEmpty else { throw FilterError.List(problems) }
         self.init(rules: files.flatMap(\.rules), settings: PolicySettings(merging: files.map(\.settings)))
+        self.milters = milters
+        spool = files.last { $0.settings.spool != nil }?.settings.spool
     }
 }

@@ -17,6 +17,10 @@ public struct RuleFileSettings: Hashable, Sendable {
     public var maxRecipients: Int?
     public var maxMessageSize: Int?
     public var bareNewline: BareNewlinePolicy?
+    /// `milters:` (SPEC §12), in file order; nil when the file has none.
+    public var milters: [MilterSettings]?
+    /// `spool:`: where a held message larger than 1 MiB waits.
+    public var spool: String?
 
     public init(
         banner: String? = nil,

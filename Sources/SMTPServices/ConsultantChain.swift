@@ -39,13 +39,15 @@ public final class ConsultantChain: Sendable {
     }
 
     /// `next`'s action (and its rule, when it has one) on top of what was said before it.
-    static func combine(_ earlier: Verdict, _ next: Verdict) -> Verdict {
+    public static func combine(_ earlier: Verdict, _ next: Verdict) -> Verdict {
         var combined = next
         combined.events = earlier.events + next.events
         combined.prependHeaders = earlier.prependHeaders + next.prependHeaders
         combined.rule = next.rule ?? earlier.rule
         combined.policyAnswer = next.policyAnswer ?? earlier.policyAnswer
         combined.endReason = next.endReason ?? earlier.endReason
+        combined.sender = next.sender ?? earlier.sender
+        combined.recipients = next.recipients ?? earlier.recipients
         return combined
     }
 

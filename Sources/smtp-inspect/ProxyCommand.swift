@@ -209,11 +209,13 @@ struct ProxyCommand: AsyncParsableCommand {
             interception: choice.interception,
             upstreamSource: choice.source
         )
+        // Made here (not by the server) so that milters and policy clients report to them too.
+        let serviceMetrics = configuration.metrics == nil ? nil : ProxyMetrics()
         let policies: PolicyStore
         let auditLog: AuditLogWriter
         let recording: CaptureFile?
         do {
-            policies = try PolicyStore(paths: filters)
+            policies = try PolicyStore(paths: filters, consultants: ProxyConsultants.factory(metrics: serviceMetrics, dryRun: dryRun))
             auditLog = try AuditLogWriter(path: log)
             recording = try record.map { try CaptureFile(path: $0) }
         } catch {
@@ -223,7 +225,8 @@ struct ProxyCommand: AsyncParsableCommand {
         let server: ProxyServer
         do {
             server = try ProxyServer(
-                configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording)
+                configuration: configuration, policies: policies, auditLog: auditLog, logger: logger, recording: recording,
+                metrics: serviceMetrics)
         } catch {
             FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
             throw ExitCode(2)

@@ -27,6 +27,8 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// A policy service answered something the proxy does not carry out (SPEC §11).
     /// The client talked before the greeting reached it (`settings.pregreet`).
     public static let pregreet = AnomalyKind(rawValue: "pregreet")
+    /// The upstream refused a sender or recipient a milter set for a held message.
+    public static let envelopeChangeRefused = AnomalyKind(rawValue: "envelope-change-refused")
     public static let policyUnsupported = AnomalyKind(rawValue: "policy-unsupported")
     /// Replay: a retransmitted segment carried different bytes than the first copy (kept).
     public static let tcpOverlapConflict = AnomalyKind(rawValue: "tcp-overlap-conflict")

@@ -29,6 +29,10 @@ public struct Verdict: Hashable, Sendable {
     /// The `session-end` reason when this verdict refuses the session at `connect` (default
     /// `refused`; client limits say `client-limit`).
     public var endReason: String?
+    /// End of a held message: the transaction's sender and recipients as the verdict changed them
+    /// (a milter's change-sender, add/delete-recipient); nil keeps what the upstream accepted.
+    public var sender: String?
+    public var recipients: [String]?
 
     public init(
         _ action: Action, prependHeaders: [String] = [], rule: String? = nil, policyAnswer: String? = nil,

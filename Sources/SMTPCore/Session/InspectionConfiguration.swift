@@ -22,6 +22,10 @@ public struct InspectionConfiguration: Sendable {
     public var consultStages: Set<ConsultStage> = []
     /// How long each wait may last (`SessionAction.setTimer`); nil: the engine sets no timers.
     public var timeouts: SessionTimeouts? = nil
+    /// Milters are configured (SPEC §12): a message is held, not streamed — the client gets the
+    /// proxy's own `354`, the content goes to the driver (`holdContent`), and only after the
+    /// end-of-message verdict does the upstream get DATA and the content (`releaseHeldContent`).
+    public var holdsMessages = false
 
     public init(
         sessionID: String,

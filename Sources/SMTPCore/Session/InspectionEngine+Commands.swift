@@ -23,9 +23,9 @@ extension InspectionEngine {
                 transcribe(slice, &out)
                 clientMode = remaining == count ? .commands : .blob(remaining: remaining - count)
             case .commands, .authResponse:
-                // A verdict is outstanding: what follows waits, in order (bounded by
-                // `wantsClientInput`, which stops reading once enough waits).
-                if hold != nil { return }
+                // A verdict is outstanding (or a held message is being written upstream): what
+                // follows waits, in order (bounded by `wantsClientInput`).
+                if hold != nil || releasing { return }
                 if modeDecisionsPending > 0 {
                     if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
                         anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
@@ -293,6 +293,16 @@ extension InspectionEngine {
         original: SMTPCommand? = nil, _ out: inout InspectionEffects
     ) {
         let verb = command.verb
+        if verb == .data, configuration.holdsMessages {
+            // Milters read the message before the upstream does: the proxy answers DATA.
+            event(.command(CommandRecord(verb: verb.name, arg: display, action: action, rule: rule)), &out)
+            var entry = PendingCommand.local(verb.name, SMTPReply(code: 354, "End data with <CR><LF>.<CR><LF>"))
+            entry.effect = .heldData
+            entry.decidesClientMode = true
+            modeDecisionsPending += 1
+            enqueueLocal(entry, &out)
+            return
+        }
         var forwardedText: String?
         var line = line
         var command = command

@@ -18,6 +18,15 @@ extension InspectionEngine {
         let enforce = !configuration.dryRun
         var exceeded = false
         var emitted = scanner.emittedBytes
+        let holds = holding
+        var atLineStart = heldAtLineStart
+        func send(_ slice: ByteBuffer) {
+            if holds {
+                Self.unstuff(slice, atLineStart: &atLineStart, into: &out)
+            } else {
+                out.append(.writeToServer(slice))
+            }
+        }
 
         let outcome = scanner.scan(
             &input,
@@ -34,10 +43,10 @@ extension InspectionEngine {
                         // The upstream gets the content up to the limit, then is aborted: the same
                         // octets whatever the segmentation.
                         forwarding = false
-                        if before < limit { out.append(.writeToServer(slice.getSlice(at: slice.readerIndex, length: limit - before)!)) }
+                        if before < limit { send(slice.getSlice(at: slice.readerIndex, length: limit - before)!) }
                     }
                 }
-                if forwarding { out.append(.writeToServer(slice)) }
+                if forwarding { send(slice) }
             },
             report: { notes.append(.violation($0)) }
         )
@@ -45,6 +54,7 @@ extension InspectionEngine {
             transcribe(original.getSlice(at: original.readerIndex, length: input.readerIndex - original.readerIndex)!, &out)
         }
         clientInput = input
+        heldAtLineStart = atLineStart
         progress.size = scanner.messageSize
         for note in notes {
             switch note {
@@ -55,7 +65,13 @@ extension InspectionEngine {
                 anomaly(.messageTooLarge, "message content over max-message-size \(settings.maxMessageSize!)", &out)
                 if enforce {
                     progress.aborted = true
-                    upstreamAbort(&out)
+                    if holds {
+                        // Nothing went upstream: the held part is dropped, the session goes on.
+                        holding = false
+                        out.append(.discardHeldContent)
+                    } else {
+                        upstreamAbort(&out)
+                    }
                 }
             }
         }
@@ -71,9 +87,11 @@ extension InspectionEngine {
                 var entry = PendingCommand.local(".", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
                 entry.effect = .endOfMessage(progress)
                 enqueueLocal(entry, &out)
-            } else if configuration.consultStages.contains(.endOfMessage) || !endOfMessagePolicyRules.isEmpty {
-                // The end of data waits for the verdict: everything before it went upstream.
-                withholdEndOfData(&out)
+            } else if progress.held || configuration.consultStages.contains(.endOfMessage) || !endOfMessagePolicyRules.isEmpty {
+                // The end of data waits for the verdict: everything before it went upstream (or,
+                // held, to the driver; its dot-stuffing removed, the end of data is `CRLF`).
+                withholdEndOfData(octets: progress.held ? 2 : 3, &out)
+                holding = false
                 let id = consultID()
                 hold = .endOfMessage(id, progress)
                 out.append(.consult(id, ConsultRequest(stage: .endOfMessage, policyRules: endOfMessagePolicyRules, facts: facts(size: progress.size))))
@@ -130,22 +148,57 @@ extension InspectionEngine {
     /// Takes the final `.CRLF` back out of this batch's writes to the upstream. The scanner emits
     /// it whole in the call that finds it (the `.` and CR it holds back between calls included),
     /// so it is the last three octets written to the server by this batch.
-    mutating func withholdEndOfData(_ out: inout InspectionEffects) {
-        var remaining = 3
+    mutating func withholdEndOfData(octets: Int, _ out: inout InspectionEffects) {
+        var remaining = octets
         var index = out.actions.endIndex
         while remaining > 0, index > out.actions.startIndex {
             index -= 1
-            guard case .writeToServer(var bytes) = out.actions[index] else { continue }
-            let cut = min(remaining, bytes.readableBytes)
-            bytes.moveWriterIndex(to: bytes.writerIndex - cut)
-            remaining -= cut
-            out.actions[index] = .writeToServer(bytes)
+            switch out.actions[index] {
+            case .writeToServer(var bytes):
+                let cut = min(remaining, bytes.readableBytes)
+                bytes.moveWriterIndex(to: bytes.writerIndex - cut)
+                remaining -= cut
+                out.actions[index] = .writeToServer(bytes)
+            case .holdContent(var bytes):
+                let cut = min(remaining, bytes.readableBytes)
+                bytes.moveWriterIndex(to: bytes.writerIndex - cut)
+                remaining -= cut
+                out.actions[index] = .holdContent(bytes)
+            default:
+                continue
+            }
+        }
+    }
+
+    /// Hands message content to the driver without its dot-stuffing (a `.` that starts a line
+    /// of the canonical content the scanner emits is always a stuffed one): zero-copy slices.
+    static func unstuff(_ slice: ByteBuffer, atLineStart: inout Bool, into out: inout InspectionEffects) {
+        var segmentStart = 0
+        var lineStart = atLineStart
+        var cuts: [Int] = []
+        slice.withUnsafeReadableBytes { raw in
+            for index in 0..<raw.count {
+                if lineStart && raw[index] == UInt8(ascii: ".") { cuts.append(index) }
+                lineStart = raw[index] == SMTPGrammar.lf
+            }
+        }
+        atLineStart = lineStart
+        for cut in cuts {
+            if cut > segmentStart { out.append(.holdContent(slice.getSlice(at: slice.readerIndex + segmentStart, length: cut - segmentStart)!)) }
+            segmentStart = cut + 1
+        }
+        if slice.readableBytes > segmentStart {
+            out.append(.holdContent(slice.getSlice(at: slice.readerIndex + segmentStart, length: slice.readableBytes - segmentStart)!))
         }
     }
 
     /// The verdict on a message whose end of data was withheld: forward it, or refuse the message
     /// (the upstream, which has the content but no end of data, is closed so it delivers nothing).
     mutating func endMessage(_ progress: MessageProgress, verdict: Verdict, _ out: inout InspectionEffects) {
+        if progress.held {
+            endHeldMessage(progress, verdict: verdict, &out)
+            return
+        }
         if !verdict.prependHeaders.isEmpty {
             anomaly(.policyUnsupported, "PREPEND at the end of a message: the content has been forwarded; header not added", &out)
         }
@@ -207,5 +260,62 @@ extension InspectionEngine {
                 return
             }
         }
+    }
+}
+
+extension InspectionEngine {
+    /// The verdict on a held message. Accepted: the upstream gets the transaction as the verdict
+    /// left it (a changed envelope is sent again after an RSET it never shows the client), then
+    /// DATA, and at its 354 the driver writes the content. Refused or discarded: the upstream's
+    /// transaction is reset (hidden from the client), the client gets the verdict's reply, and
+    /// the session goes on.
+    mutating func endHeldMessage(_ progress: MessageProgress, verdict: Verdict, _ out: inout InspectionEffects) {
+        var accepted = configuration.dryRun
+        var closes = false
+        var refusal: SMTPReply?
+        switch verdict.action {
+        case .proceed, .rewrite, .delay: accepted = true
+        case .reply(let reply): refusal = reply
+        case .disconnect(let reply):
+            refusal = reply
+            closes = !configuration.dryRun
+        }
+        if !verdict.prependHeaders.isEmpty {
+            anomaly(.policyUnsupported, "PREPEND at the end of a held message: header not added", &out)
+        }
+        guard accepted, !closes else {
+            out.append(.discardHeldContent)
+            internalCommand("RSET", effect: .rset, &out)
+            var entry = PendingCommand.local(".", refusal!, closeAfterReply: closes)
+            entry.effect = .endOfMessage(progress)
+            if closes { setEndReason("milter-shutdown") }
+            enqueueLocal(entry, &out)
+            return
+        }
+        if verdict.sender != nil || verdict.recipients != nil, let current = envelope {
+            let sender = verdict.sender ?? current.mailFrom
+            internalCommand("RSET", effect: .rset, &out)
+            internalCommand("MAIL FROM:<\(Self.pathText(sender))>", effect: .mail(path: sender), &out)
+            for recipient in verdict.recipients ?? current.rcptTo {
+                internalCommand("RCPT TO:<\(Self.pathText(recipient))>", effect: .rcpt(path: recipient), &out)
+            }
+        }
+        out.append(.writeToServer(ByteBuffer(string: "DATA\r\n")))
+        pending.append(PendingCommand(verb: "DATA", effect: .releaseData(progress), isInternal: true, forwardedAt: now))
+        releasing = true
+    }
+
+    /// A command only the proxy sends; its reply is not shown to the client.
+    mutating func internalCommand(_ line: String, effect: PendingCommand.Effect, _ out: inout InspectionEffects) {
+        out.append(.writeToServer(ByteBuffer(string: line + "\r\n")))
+        let verb = line.prefix { $0 != " " }
+        pending.append(PendingCommand(verb: String(verb), effect: effect, isInternal: true, forwardedAt: now))
+    }
+
+    /// An address as a milter gave it, safe on a command line (no line breaks, no `<>`).
+    static func pathText(_ address: String) -> String {
+        var text = address
+        if text.hasPrefix("<") && text.hasSuffix(">") && text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+        return String(text.unicodeScalars.filter { $0 != "\r" && $0 != "\n" && $0 != "\0" && $0 != "<" && $0 != ">" })
     }
 }

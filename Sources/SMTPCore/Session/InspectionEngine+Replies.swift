@@ -41,8 +41,8 @@ extension InspectionEngine {
         }
         if head.decidesClientMode { modeDecisionsPending -= 1 }
         if head.isInternal {
-            // The proxy's own RSET: the client never asked for it and sees nothing.
-            envelope = nil
+            // A command only the proxy sent: the client never asked for it and sees nothing.
+            internalReply(reply, to: head, &out)
             drainLocalReplies(&out)
             processClientInput(&out)
             return
@@ -115,6 +115,9 @@ extension InspectionEngine {
             closesClient = true
         case .binaryBlob(let size):
             if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
+        case .heldData, .releaseData:
+            // Answered by the proxy / by `internalReply`: never paired with an upstream reply here.
+            break
         case .roleReversal:
             if positive {
                 anomaly(.roleReversal, "\(head.verb) accepted: client and server swap roles; relayed blind", &out)
@@ -137,6 +140,41 @@ extension InspectionEngine {
         }
         drainLocalReplies(&out)
         processClientInput(&out)
+    }
+
+    /// What the reply to one of the proxy's own commands changes: the transaction's state, and
+    /// for the DATA that releases a held message, whether its content goes now.
+    private mutating func internalReply(_ reply: SMTPReply, to head: PendingCommand, _ out: inout InspectionEffects) {
+        let positive = reply.code >= 200 && reply.code < 300
+        switch head.effect {
+        case .mail(let path):
+            if positive {
+                envelope = Envelope(mailFrom: path)
+            } else {
+                anomaly(.envelopeChangeRefused, "MAIL FROM:<\(path)>: \(reply.code) \(String(reply.text.prefix(200)))", &out)
+            }
+        case .rcpt(let path):
+            if positive {
+                envelope?.rcptTo.append(path)
+            } else {
+                anomaly(.envelopeChangeRefused, "RCPT TO:<\(path)>: \(reply.code) \(String(reply.text.prefix(200)))", &out)
+            }
+        case .releaseData(let progress):
+            if reply.code == 354 {
+                out.append(.releaseHeldContent)
+                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
+            } else {
+                // The upstream will not take the message after all: its answer is the client's.
+                out.append(.discardHeldContent)
+                releasing = false
+                let latency = head.forwardedAt.map { now.duration(since: $0) }
+                emitReply(reply, for: ".", latency: latency, &out)
+                recordMessage(progress, result: reply.code, &out)
+            }
+        default:
+            // The proxy's own RSET.
+            envelope = nil
+        }
     }
 
     private mutating func emitReply(

@@ -73,6 +73,12 @@ public struct InspectionEngine: Sendable {
     /// What the driver was last told about reading the client and about the timer.
     var readsPaused = false
     var lastWait = Wait.nothing
+    /// `holdsMessages`: the message being read goes to the driver; at a line start (for removing
+    /// dot-stuffing).
+    var holding = false
+    var heldAtLineStart = true
+    /// A held message is being released upstream: client input waits until it is written.
+    var releasing = false
 
     var bytesFromClient = 0
     var bytesFromServer = 0
@@ -212,11 +218,25 @@ public struct InspectionEngine: Sendable {
         settle(&out)
     }
 
+    /// The driver wrote a held message's content and end of data (`releaseHeldContent`): the
+    /// client's next commands may go upstream now.
+    public mutating func heldContentReleased(at time: SMTPTimestamp, into out: inout InspectionEffects) {
+        now = time
+        guard releasing else { return }
+        releasing = false
+        processClientInput(&out)
+        if deferredClientClose, hold == nil {
+            deferredClientClose = false
+            closeClientLeg(&out)
+        }
+        settle(&out)
+    }
+
     /// The client closed its side (EOF or reset). While a verdict is outstanding, the commands
     /// the client sent before closing still wait for it: the close is handled after them.
     public mutating func clientClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        if hold != nil, clientInput.readableBytes > 0 || !pending.isEmpty {
+        if hold != nil || releasing, clientInput.readableBytes > 0 || !pending.isEmpty {
             deferredClientClose = true
             settle(&out)
             return
@@ -227,6 +247,10 @@ public struct InspectionEngine: Sendable {
     }
 
     mutating func closeClientLeg(_ out: inout InspectionEffects) {
+        if holding {
+            holding = false
+            out.append(.discardHeldContent)
+        }
         switch clientMode {
         case .dataBody(_, let forwarding), .chunk(_, let forwarding, _):
             if forwarding {
@@ -350,7 +374,7 @@ public struct InspectionEngine: Sendable {
         case .closed:
             return false
         case .commands, .authResponse:
-            if hold != nil { return clientInput.readableBytes < SMTPDefaults.dataReadAhead }
+            if hold != nil || releasing { return clientInput.readableBytes < SMTPDefaults.dataReadAhead }
             guard pending.count < SMTPDefaults.maximumPipelinedCommands else { return false }
             if modeDecisionsPending == 0 { return true }
             // Waiting for the reply to DATA, a little is read ahead: the bytes are held, not
@@ -512,8 +536,25 @@ public struct InspectionEngine: Sendable {
 
     /// Sends the proxy's own replies that have reached the head of the pipeline.
     mutating func drainLocalReplies(_ out: inout InspectionEffects) {
-        while let head = pending.first, let reply = head.localReply {
+        while let head = pending.first, var reply = head.localReply {
             pending.removeFirst()
+            if case .heldData = head.effect {
+                // The replies to MAIL and RCPT are in: the proxy takes the message itself.
+                modeDecisionsPending -= 1
+                if envelope == nil {
+                    reply = SMTPReply(code: 503, "5.5.1 Error: need MAIL command")
+                } else if envelope!.rcptTo.isEmpty {
+                    reply = SMTPReply(code: 554, "5.5.1 Error: no valid recipients")
+                } else {
+                    clientMode = .dataBody(DataBodyScanner(policy: settings.bareNewline), forwarding: true)
+                    var progress = MessageProgress()
+                    progress.held = true
+                    message = progress
+                    reportedInMessage.removeAll()
+                    holding = true
+                    heldAtLineStart = true
+                }
+            }
             sendLocal(reply, for: head.verb, &out)
             switch head.effect {
             case .endOfMessage(let progress): recordMessage(progress, result: reply.code, &out)

@@ -4,4 +4,6 @@ struct MessageProgress: Sendable {
     var headers = HeaderSniffer()
     /// The proxy stopped forwarding it (too large): the upstream never gets an end of data.
     var aborted = false
+    /// The content went to the driver (`holdContent`), not upstream.
+    var held = false
 }

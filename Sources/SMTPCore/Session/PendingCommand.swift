@@ -19,6 +19,11 @@ struct PendingCommand: Sendable {
         case quit
         case binaryBlob(size: Int)
         case roleReversal
+        /// `holdsMessages`: DATA answered by the proxy's own 354 (or refusal), decided when it
+        /// reaches the head of the pipeline (after the replies to the RCPTs before it).
+        case heldData
+        /// The upstream's reply to the DATA that releases a held message.
+        case releaseData(MessageProgress)
     }
 
     /// The verb named in the reply's `for` field.

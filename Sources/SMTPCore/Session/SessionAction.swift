@@ -36,4 +36,12 @@ public enum SessionAction: Sendable {
     case consult(ConsultID, ConsultRequest)
     /// A tarpit verdict: call `decided(id, .proceed, …)` at `deadline` (on the driver's clock).
     case resumeAt(ConsultID, deadline: SMTPTimestamp)
+    /// `holdsMessages`: message content (dot-stuffing removed, the end of data excluded) for the
+    /// driver to hold until the end-of-message verdict.
+    case holdContent(ByteBuffer)
+    /// The upstream said 354 to the held message's DATA: write the held content (as the
+    /// verdict left it), dot-stuffed, then `.CRLF`, and call `heldContentReleased` when it is written.
+    case releaseHeldContent
+    /// The held message will not be forwarded: drop it.
+    case discardHeldContent
 }

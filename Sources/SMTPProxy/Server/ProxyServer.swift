@@ -21,10 +21,12 @@ public final class ProxyServer: Service, Sendable {
     private let flusher = NIOLockedValueBox<RepeatedTask?>(nil)
 
     /// - Parameter recording: the `--record` file, or nil.
+    /// - Parameter metrics: the metrics to serve with `--metrics` (made here when nil); given when
+    ///   the rules' consultants (milters, policy services) report to them too.
     /// - Throws: `ProxyError.invalidTLS` when the certificate, key or CA file cannot be used.
     public init(
         configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, logger: Logger,
-        recording: CaptureFile? = nil
+        recording: CaptureFile? = nil, metrics: ProxyMetrics? = nil
     ) throws(ProxyError) {
         let needsTLS = configuration.tlsMode == .terminate || configuration.tls.implicitListen != nil
         context = ProxyContext(
@@ -37,7 +39,7 @@ public final class ProxyServer: Service, Sendable {
             sessions: SessionRegistry(),
             recording: recording,
             tls: needsTLS ? try TLSContexts(configuration.tls) : nil,
-            metrics: configuration.metrics == nil ? nil : ProxyMetrics()
+            metrics: configuration.metrics == nil ? nil : (metrics ?? ProxyMetrics())
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
     }

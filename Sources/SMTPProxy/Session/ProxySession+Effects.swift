@@ -13,6 +13,7 @@ extension ProxySession {
         spareActions = []
         swap(&actions, &effects.actions)
         var consults: [(ConsultID, ConsultRequest)] = []
+        var releases = false
         for action in actions {
             switch action {
             case .writeToServer(let bytes):
@@ -57,6 +58,12 @@ extension ProxySession {
             case .resumeAt(let id, let deadline):
                 let delay = TimeAmount(deadline.duration(since: inputTime))
                 eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in decided(id, .proceed) }
+            case .holdContent(let bytes):
+                hold(bytes)
+            case .releaseHeldContent:
+                releases = true
+            case .discardHeldContent:
+                discardHeldMessage()
             }
         }
         actions.removeAll(keepingCapacity: true)
@@ -65,12 +72,14 @@ extension ProxySession {
         clientHandler.resumeReadingIfAllowed()
         upstreamHandler?.resumeReadingIfAllowed()
         for (id, request) in consults { ask(id, request) }
+        if releases { releaseHeldMessage() }
     }
 
     /// Asks the session's consultants; their verdict resumes the engine (at once when they
     /// answered synchronously).
     private func ask(_ id: ConsultID, _ request: ConsultRequest) {
-        consultants.consult(request, at: inputTime, on: eventLoop).assumeIsolated().whenComplete { [self] result in
+        let verdict = request.stage == .endOfMessage ? judgeHeldMessage(id, request) : nil
+        (verdict ?? consultants.consult(request, at: inputTime, on: eventLoop)).assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let verdict): decided(id, verdict)
             case .failure(let error):
@@ -135,6 +144,7 @@ extension ProxySession {
             limiterHeld = false
         }
         inputTime = .now()
+        discardHeldMessage()
         engine.finish(at: inputTime, into: &effects)
         for action in effects.actions {
             switch action {

@@ -22,6 +22,8 @@ final class ProxySession {
     var engineWait = InspectionEngine.Wait.nothing
     /// The time handed to the engine with the current input (its timer deadlines count from it).
     var inputTime = SMTPTimestamp.epoch
+    /// The message held for milters, if any.
+    var held: HeldMessageState
     /// The session's logger, with its id and client as metadata: made on first use (most sessions
     /// never log, and setting metadata on a log handler costs at every session under churn).
     lazy var logger: Logger = {
@@ -84,6 +86,9 @@ final class ProxySession {
         let rules = context.policies.rules
         consultants = rules.consultants
         if !rules.consultants.isEmpty { configuration.consultStages = rules.consultants.stages(for: client) }
+        let milters = rules.consultants.consultants.lazy.compactMap { $0 as? MilterConsultant }.first { !$0.milters.isEmpty }
+        held = HeldMessageState(milters: milters)
+        configuration.holdsMessages = milters != nil
         engine = InspectionEngine(configuration: configuration, policy: rules.policy)
         clientTLS = LegTLSState(handshakingFromStart: origin.implicitTLS)
         context.sessions.opened()
@@ -209,6 +214,7 @@ final class ProxySession {
             upstreamHandler?.resumeReadingIfAllowed()
             clientHandler.resumeReadingIfAllowed()
         case .upstream:
+            continueRelease()
             clientHandler.resumeReadingIfAllowed()
         }
     }

@@ -35,12 +35,16 @@ struct EngineHarness {
     var upstreamConnects = 0
     /// What the engine last said about reading the client.
     var readsPaused = false
+    /// `holdsMessages`: the content handed over, and how often it was released or dropped.
+    var held = ""
+    var releases = 0
+    var discards = 0
     private var effects = InspectionEffects()
     var time = SMTPTimestamp(seconds: 1_764_403_200)
 
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
-        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = []
+        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -53,6 +57,7 @@ struct EngineHarness {
         )
         configuration.clientTLSAtStart = clientTLSAtStart
         configuration.consultStages = consultStages
+        configuration.holdsMessages = holdsMessages
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()
@@ -95,6 +100,12 @@ struct EngineHarness {
     mutating func decide(_ id: ConsultID, _ verdict: Verdict) {
         consults.removeAll { $0.id == id }
         engine.decided(id, verdict, at: time, into: &effects)
+        collect()
+    }
+
+    /// The driver wrote the held message upstream.
+    mutating func released() {
+        engine.heldContentReleased(at: time, into: &effects)
         collect()
     }
 
@@ -151,6 +162,9 @@ struct EngineHarness {
                 consulted.append(request)
             case .resumeAt(let id, let deadline): resumes.append((id, deadline))
             case .connectUpstream: upstreamConnects += 1
+            case .holdContent(let bytes): held += String(buffer: bytes)
+            case .releaseHeldContent: releases += 1
+            case .discardHeldContent: discards += 1
             case .pauseClientReads: readsPaused = true
             case .resumeClientReads: readsPaused = false
             default: break

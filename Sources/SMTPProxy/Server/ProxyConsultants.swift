@@ -1,0 +1,20 @@
+import SMTPCore
+import SMTPFilters
+import SMTPServices
+
+/// The outside services a rule set asks (SPEC §10–§12), made for the proxy at start and on every
+/// reload (`PolicyStore`'s factory), reporting to the proxy's metrics.
+public enum ProxyConsultants {
+    public static func factory(metrics: ProxyMetrics?, dryRun: Bool) -> PolicyStore.ConsultantFactory {
+        { policy, previous in
+            guard let rules = policy as? RuleSet else { return [] }
+            var consultants: [any SessionConsultant] = []
+            if let milters = MilterConsultant(rules: rules, observer: metrics) {
+                // Spool files a crashed run left behind go at start (once: not on reloads).
+                if previous == nil { milters.removeSpoolLeftovers() }
+                consultants.append(milters)
+            }
+            return consultants
+        }
+    }
+}

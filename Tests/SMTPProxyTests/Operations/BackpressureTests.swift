@@ -61,7 +61,7 @@ import Testing
         #expect(digest.length == Self.bodySize)
         #expect(digest.hash == body.digest.hash, "the body arrived byte for byte")
         #expect(digest.readBeforePause >= 64 * 1024)
-        let peak = proxy.peakResidentKiB() ?? 0
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
         print("backpressure (slow upstream): proxy peak VmHWM \(peak) KiB after the whole 64 MiB message")
 
         try client.send("QUIT\r\n")

@@ -101,19 +101,25 @@ struct TCPReassemblerTests {
         #expect(connection.finished == .captureEnded)
     }
 
+    /// A handshake, bytes 1-4 and 15-18 from the client, then the server's acknowledgment of all
+    /// 18 (with `reply`): bytes 5-14 are not in the capture (yet).
+    static func acknowledgedHole(_ s: inout Segments, reply: String) -> [TCPSegment] {
+        [
+            s.segment(.a, seq: 0, flags: [.syn]),
+            s.segment(.b, seq: 0, ack: 1, flags: [.syn, .ack]),
+            s.segment(.a, seq: 1, ack: 1, "AAAA"),
+            s.segment(.a, seq: 15, ack: 1, "CCCC"),
+            s.segment(.b, seq: 1, ack: 19, reply),
+        ]
+    }
+
     /// Two queues, one per direction (a SPAN port, `tcpdump -i any`): the server's ACK of bytes
     /// 5-14, with its reply, is captured before those bytes. Replay waits for them: no gap, and
     /// the reply comes after the data it answers.
     @Test func anAcknowledgmentCapturedBeforeItsDataWaitsForIt() {
         var s = Segments()
         var collector = StreamCollector()
-        for segment in [
-            s.segment(.a, seq: 0, flags: [.syn]),
-            s.segment(.b, seq: 0, ack: 1, flags: [.syn, .ack]),
-            s.segment(.a, seq: 1, ack: 1, "AAAA"),
-            s.segment(.a, seq: 15, ack: 1, "CCCC"),
-            s.segment(.b, seq: 1, ack: 19, "250 ok\r\n"),
-        ] { collector.process(segment) }
+        for segment in Self.acknowledgedHole(&s, reply: "250 ok\r\n") { collector.process(segment) }
         #expect(collector.connections[0]!.gaps.isEmpty)
         #expect(collector.connections[0]!.fromResponder.isEmpty, "the reply waits for the data it acknowledges")
         collector.process(s.segment(.a, seq: 5, ack: 1, "BBBBBBBBBB"))
@@ -128,14 +134,9 @@ struct TCPReassemblerTests {
     @Test func anAcknowledgedHoleBecomesAGapWhenTheDataDoesNotCome() {
         var s = Segments()
         var collector = StreamCollector()
-        for segment in [
-            s.segment(.a, seq: 0, flags: [.syn]),
-            s.segment(.b, seq: 0, ack: 1, flags: [.syn, .ack]),
-            s.segment(.a, seq: 1, ack: 1, "AAAA"),
-            s.segment(.a, seq: 15, ack: 1, "CCCC"),
-            s.segment(.b, seq: 1, ack: 19, "250 ok\r\n"),
-            s.segment(.a, seq: 19, ack: 1, "DDDD"),
-        ] { collector.process(segment) }
+        for segment in Self.acknowledgedHole(&s, reply: "250 ok\r\n") + [s.segment(.a, seq: 19, ack: 1, "DDDD")] {
+            collector.process(segment)
+        }
         #expect(collector.connections[0]!.gaps.isEmpty, "still waiting")
         s.time = s.time.advanced(byNanoseconds: 1_500_000_000)
         collector.process(s.segment(.a, seq: 23, ack: 1, "EEEE"))
@@ -148,13 +149,7 @@ struct TCPReassemblerTests {
     @Test func anAcknowledgedHoleBecomesAGapAtTheEnd() {
         var s = Segments()
         var collector = StreamCollector()
-        for segment in [
-            s.segment(.a, seq: 0, flags: [.syn]),
-            s.segment(.b, seq: 0, ack: 1, flags: [.syn, .ack]),
-            s.segment(.a, seq: 1, ack: 1, "AAAA"),
-            s.segment(.a, seq: 15, ack: 1, "CCCC"),
-            s.segment(.b, seq: 1, ack: 19),
-        ] { collector.process(segment) }
+        for segment in Self.acknowledgedHole(&s, reply: "") { collector.process(segment) }
         #expect(collector.connections[0]!.gaps.isEmpty)
         collector.finish()
         #expect(collector.connections[0]!.gaps.map(\.count) == [10])

@@ -55,7 +55,7 @@ struct CorpusReplayTests {
     }
 
     @Test func knownSessionsReadAsExpected() throws {
-        // A few facts from MANIFEST.md, read through the whole pipeline.
+        // A few facts about the corpus files (see Tests/Corpus/NOTICE), read through the whole pipeline.
         func summaries(_ file: String) throws -> [String] {
             (try? CaptureReplay(path: Corpus.path(file)).events())?.map(\.summary) ?? []
         }

@@ -284,7 +284,9 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             tasks.cancelAll()
         }
-        auditLog.close()
         recording?.close()
+        // Audit lines that never reached the log are a runtime failure: exit 1, after the
+        // message close() wrote.
+        guard auditLog.close() else { throw ExitCode(1) }
     }
 }

@@ -132,11 +132,15 @@ public final class AuditLogWriter: Sendable {
         }
     }
 
-    public func close() {
+    /// Writes what is left and closes. Returns false (after saying so on standard error) when
+    /// lines were lost: unwritten at the end, or dropped from a full backlog while the log failed.
+    @discardableResult
+    public func close() -> Bool {
         state.withLockedValue { state in
-            guard state.descriptor >= 0 else { return }
+            guard state.descriptor >= 0 else { return true }
             drain(&state)
-            if !state.pending.isEmpty || state.totalDroppedLines > 0 {
+            let complete = state.pending.isEmpty && state.totalDroppedLines == 0
+            if !complete {
                 OutputHealth.standardError(
                     "\(health.label): closed with \(state.pending.count) octets unwritten and \(state.totalDroppedLines) lines dropped")
             }
@@ -144,6 +148,7 @@ public final class AuditLogWriter: Sendable {
                 OutputHealth.standardError("\(health.label): close failed: \(String(cString: strerror(errno)))")
             }
             state.descriptor = -1
+            return complete
         }
     }
 

@@ -42,6 +42,11 @@ struct AuditFailureTests {
         #expect(upstream.messages.isEmpty)
         #expect(!upstream.commands.contains("MAIL"), "\(upstream.commands)")
         #expect(upstream.server.accepted == 1, "the refused session never reached the upstream")
+
+        // Stopping with lines that never reached the log is not a clean exit.
+        proxy.send(signal: SIGTERM)
+        #expect(proxy.waitForExit() == 1)
+        #expect(proxy.standardError.contains("audit log /dev/full: closed with"), "\(proxy.standardError)")
     }
 
     @Test("--audit-failure continue: /dev/full is reported, mail still flows")

@@ -43,8 +43,8 @@ struct ProxyCommand: AsyncParsableCommand {
               smtp-inspect proxy --listen 0.0.0.0:25 --upstream 127.0.0.1:2525 \\
                 --filters /etc/smtp-inspect/filters --log /var/log/smtp-inspect.jsonl
 
-            Transparent interception (a router diverts port 25 to the proxy; see README, \
-            "Transparent interception", for the iptables/nft rules):
+            Transparent interception (a router diverts port 25 to the proxy; see \
+            docs/transparent-interception.md for the iptables/nft rules):
               smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst  # REDIRECT
               smtp-inspect proxy --listen 0.0.0.0:10025 --transparent            # TPROXY
             A connection made straight to the listener is refused with 421 (it would loop).
@@ -70,7 +70,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Source address of upstream connections: proxy (the proxy's own) or client (the client's, so the server "
-                + "sees the real client; needs --transparent and the policy routing in the README).",
+                + "sees the real client; needs --transparent and the policy routing in docs/transparent-interception.md).",
             valueName: "proxy|client"))
     var upstreamSource = "proxy"
 

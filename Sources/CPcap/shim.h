@@ -58,4 +58,10 @@ static inline int cpcap_dump_failed(pcap_dumper_t *dumper) {
     return file != NULL ? ferror(file) : 1;
 }
 
+/** Clears the dump file's stdio error indicator, so that the next failure (or success) is seen. */
+static inline void cpcap_dump_clear_error(pcap_dumper_t *dumper) {
+    FILE *file = pcap_dump_file(dumper);
+    if (file != NULL) clearerr(file);
+}
+
 #endif

@@ -30,15 +30,21 @@ struct ProxyCommand: AsyncParsableCommand {
             smtpd_upstream_proxy_protocol = haproxy). See deploy/haproxy/haproxy.cfg.
 
             Signals: SIGHUP reloads the rule files (invalid files keep the previous rules and \
-            the problems are logged); SIGTERM and SIGINT stop accepting and wait for open \
-            sessions to end.
+            the problems are logged); SIGUSR1 reopens --log and starts a new --record file \
+            (for logrotate: deploy/logrotate/smtp-inspect); SIGTERM and SIGINT stop accepting \
+            and wait for open sessions to end.
+
+            Audit trail: when --log cannot be written (full disk, I/O error) standard error says \
+            so once, the lines wait in memory and are retried every 200 ms, and with \
+            --audit-failure tempfail (the default) new transactions get 451 4.3.0 and new \
+            sessions 421 4.3.0 until the log is writable again.
 
             Example:
               smtp-inspect proxy --listen 0.0.0.0:25 --upstream 127.0.0.1:2525 \\
                 --filters /etc/smtp-inspect/filters --log /var/log/smtp-inspect.jsonl
 
-            Transparent interception (a router diverts port 25 to the proxy; see README, \
-            "Transparent interception", for the iptables/nft rules):
+            Transparent interception (a router diverts port 25 to the proxy; see \
+            docs/transparent-interception.md for the iptables/nft rules):
               smtp-inspect proxy --listen 0.0.0.0:10025 --upstream original-dst  # REDIRECT
               smtp-inspect proxy --listen 0.0.0.0:10025 --transparent            # TPROXY
             A connection made straight to the listener is refused with 421 (it would loop).
@@ -64,7 +70,7 @@ struct ProxyCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Source address of upstream connections: proxy (the proxy's own) or client (the client's, so the server "
-                + "sees the real client; needs --transparent and the policy routing in the README).",
+                + "sees the real client; needs --transparent and the policy routing in docs/transparent-interception.md).",
             valueName: "proxy|client"))
     var upstreamSource = "proxy"
 
@@ -73,6 +79,13 @@ struct ProxyCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Audit log: a file to append JSON lines to, or - for standard output.", valueName: "path|-"))
     var log: String = "-"
+
+    @Option(
+        help: ArgumentHelp(
+            "While --log cannot be written: tempfail (refuse new transactions with 451 4.3.0 and new sessions with "
+                + "421 4.3.0: no mail passes unaudited) or continue (keep relaying).",
+            valueName: "tempfail|continue"))
+    var auditFailure: String = "tempfail"
 
     @Option(help: ArgumentHelp("Record every session's client leg (AUTH secrets redacted) as a pcap file.", valueName: "file.pcap"))
     var record: String?
@@ -168,6 +181,9 @@ struct ProxyCommand: AsyncParsableCommand {
                 throw ValidationError("--metrics needs an address of its own, not the --listen address \(address)")
             }
         }
+        guard AuditFailurePolicy(rawValue: auditFailure) != nil else {
+            throw ValidationError("--audit-failure: expected tempfail or continue, got '\(auditFailure)'")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
         guard proxyProtocolFrom.isEmpty || proxyProtocolIn else { throw ValidationError("--proxy-protocol-from needs --proxy-protocol-in") }
         if let proxyProtocolOut, ProxyProtocolVersion(rawValue: proxyProtocolOut) == nil {
@@ -191,7 +207,7 @@ struct ProxyCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let choice = try upstreamChoice()
-        let configuration = ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: HostAndPort(parsing: listen)!,
             upstream: choice.upstream,
             filterPaths: filters,
@@ -209,6 +225,7 @@ struct ProxyCommand: AsyncParsableCommand {
             interception: choice.interception,
             upstreamSource: choice.source
         )
+        configuration.auditFailure = AuditFailurePolicy(rawValue: auditFailure) ?? .tempfail
         // Made here (not by the server) so that milters and policy clients report to them too.
         let serviceMetrics = configuration.metrics == nil ? nil : ProxyMetrics()
         let policies: PolicyStore
@@ -245,10 +262,18 @@ struct ProxyCommand: AsyncParsableCommand {
         )
         // Trap SIGHUP before anything listens, so an early one reloads instead of terminating.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let rotations = await UnixSignalsSequence(trapping: .sigusr1)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
                 for await _ in hangups {
                     policies.reload(logger: logger)
+                }
+            }
+            tasks.addTask {
+                for await _ in rotations {
+                    auditLog.reopen()
+                    recording?.reopen()
+                    logger.notice("log reopened", metadata: ["log": "\(log)", "record": "\(record ?? "-")"])
                 }
             }
             do {
@@ -259,7 +284,9 @@ struct ProxyCommand: AsyncParsableCommand {
             }
             tasks.cancelAll()
         }
-        auditLog.close()
         recording?.close()
+        // Audit lines that never reached the log are a runtime failure: exit 1, after the
+        // message close() wrote.
+        guard auditLog.close() else { throw ExitCode(1) }
     }
 }

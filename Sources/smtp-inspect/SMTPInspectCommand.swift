@@ -12,7 +12,7 @@ struct SMTPInspectCommand: AsyncParsableCommand {
         discussion: """
             smtp-inspect sits between an SMTP client and an upstream SMTP server and runs both \
             byte streams through one SMTP parser and session model. Rules loaded from YAML files \
-            (see filters/README.md) decide, command by command, to forward, log, rewrite or \
+            (see docs/rule-files.md) decide, command by command, to forward, log, rewrite or \
             reject, and can strip EHLO capabilities from the server's reply; every decision goes \
             to a structured audit log. The same engine replays recorded captures offline.
 

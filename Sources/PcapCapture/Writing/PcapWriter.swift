@@ -49,6 +49,21 @@ public final class PcapWriter: @unchecked Sendable {
     public static func create(
         path: String, linkType: LinkType = .ethernet, snapshotLength: Int = 262_144, precision: TimestampPrecision = .microsecond
     ) throws(PcapError) -> PcapWriter {
+        try open(path: path, linkType: linkType, snapshotLength: snapshotLength, precision: precision, appending: false)
+    }
+
+    /// Opens `path` to append records (libpcap's `pcap_dump_open_append`): a missing or empty
+    /// file gets a new header, an existing one must have this link type and precision. Used to
+    /// start a new file after log rotation without truncating a file that was not rotated.
+    public static func append(
+        path: String, linkType: LinkType = .ethernet, snapshotLength: Int = 262_144, precision: TimestampPrecision = .microsecond
+    ) throws(PcapError) -> PcapWriter {
+        try open(path: path, linkType: linkType, snapshotLength: snapshotLength, precision: precision, appending: true)
+    }
+
+    private static func open(
+        path: String, linkType: LinkType, snapshotLength: Int, precision: TimestampPrecision, appending: Bool
+    ) throws(PcapError) -> PcapWriter {
         guard snapshotLength > 0, snapshotLength <= Int(Int32.max) else {
             throw PcapError(kind: .invalidArgument, message: "snapshot length \(snapshotLength) out of range", path: path)
         }
@@ -56,7 +71,7 @@ public final class PcapWriter: @unchecked Sendable {
         guard let handle = pcap_open_dead_with_tstamp_precision(linkType.rawValue, Int32(snapshotLength), UInt32(cPrecision)) else {
             throw PcapError(kind: .cannotCreate, message: "pcap_open_dead failed for link type \(linkType)", path: path)
         }
-        guard let dumper = pcap_dump_open(handle, path) else {
+        guard let dumper = appending ? pcap_dump_open_append(handle, path) : pcap_dump_open(handle, path) else {
             let message = String(cString: pcap_geterr(handle))
             pcap_close(handle)
             throw PcapError(kind: .cannotCreate, message: message, path: path)
@@ -94,7 +109,9 @@ public final class PcapWriter: @unchecked Sendable {
         let failure: PcapError? = lock.withLock {
             guard let dumper else { return closedError() }
             if pcap_dump_flush(dumper) != 0 || cpcap_dump_failed(dumper) != 0 {
-                return PcapError(kind: .writeFailed, message: "flush failed", path: path)
+                let reason = String(cString: strerror(errno))
+                cpcap_dump_clear_error(dumper)  // reported once here; the next flush tells whether writing works again
+                return PcapError(kind: .writeFailed, message: "flush failed: \(reason)", path: path)
             }
             return nil
         }
@@ -126,7 +143,10 @@ public final class PcapWriter: @unchecked Sendable {
             cpcap_dump(
                 dumper, timestamp.seconds, subseconds, UInt32(captured), UInt32(originalLength),
                 raw.baseAddress?.assumingMemoryBound(to: UInt8.self))
-            return cpcap_dump_failed(dumper) != 0 ? PcapError(kind: .writeFailed, message: "write failed", path: path) : nil
+            guard cpcap_dump_failed(dumper) != 0 else { return nil }
+            let reason = String(cString: strerror(errno))
+            cpcap_dump_clear_error(dumper)  // reported once here; the next write tells whether writing works again
+            return PcapError(kind: .writeFailed, message: "write failed: \(reason)", path: path)
         }
     }
 

@@ -37,4 +37,6 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let upstreamUnavailable = AnomalyKind(rawValue: "upstream-unavailable")
     /// `--tls terminate`: a TLS handshake with the client or the upstream failed.
     public static let tlsHandshakeFailed = AnomalyKind(rawValue: "tls-handshake-failed")
+    /// A rule could not be evaluated (its pattern failed while matching): the command was refused.
+    public static let ruleError = AnomalyKind(rawValue: "rule-error")
 }

@@ -22,11 +22,24 @@ public struct PolicyDecision: Hashable, Sendable {
     /// asks the driver (`ConsultRequest.policyRules`) before it acts on `action`.
     public var consult: [String]
 
-    public init(action: Action, rule: String? = nil, loggedBy: [String] = [], consult: [String] = []) {
+    /// An `anomaly` event the engine logs with the decision (e.g. `rule-error`), or nil.
+    public var anomaly: Anomaly?
+
+    public struct Anomaly: Hashable, Sendable {
+        public var kind: AnomalyKind
+        public var detail: String
+        public init(kind: AnomalyKind, detail: String) {
+            self.kind = kind
+            self.detail = detail
+        }
+    }
+
+    public init(action: Action, rule: String? = nil, loggedBy: [String] = [], consult: [String] = [], anomaly: Anomaly? = nil) {
         self.action = action
         self.rule = rule
         self.loggedBy = loggedBy
         self.consult = consult
+        self.anomaly = anomaly
     }
 
     public static let forward = PolicyDecision(action: .forward)

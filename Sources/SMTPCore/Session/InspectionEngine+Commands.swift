@@ -148,6 +148,7 @@ extension InspectionEngine {
         var canonical = command
         canonical.argument = command.canonicalArgument(transaction: transaction)
         let decision = policy.decide(canonical, client: configuration.client)
+        if let note = decision.anomaly { anomaly(note.kind, note.detail, &out) }
         let held = HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)
         let stage = ConsultStage(verb: command.verb)
         if !decision.consult.isEmpty || configuration.consultStages.contains(stage) {

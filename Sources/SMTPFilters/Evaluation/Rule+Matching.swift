@@ -10,16 +10,17 @@ extension Rule {
     }
 
     /// The decision of a command rule for `command`, or nil when the rule does not match it.
-    /// A `log` rule that matches gives `.forward`: the caller records it and goes on.
-    func evaluate(_ command: SMTPCommand, client: IPAddress?) -> PolicyDecision.Action? {
+    /// A `log` rule that matches gives `.forward`: the caller records it and goes on. Throws when
+    /// the `argument:` regex fails while matching.
+    func evaluate(_ command: SMTPCommand, client: IPAddress?) throws -> PolicyDecision.Action? {
         guard self.command.matches(command.verb), matches(client: client) else { return nil }
         if action == .rewrite {
             guard let argument, let replace,
-                let rewritten = argument.replacingFirstMatch(in: command.argument, with: replace)
+                let rewritten = try argument.replacingFirstMatch(in: command.argument, with: replace)
             else { return nil }
             return .rewrite(argument: rewritten)
         }
-        if let argument, !argument.matches(command.argument) { return nil }
+        if let argument, try !argument.matches(command.argument) { return nil }
         switch action {
         case .log, .strip: return .forward
         case .allow: return .allow

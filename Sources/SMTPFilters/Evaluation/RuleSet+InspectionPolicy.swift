@@ -5,7 +5,13 @@ extension RuleSet {
         let address = clientAddress(client)
         var loggedBy: [String] = []
         for index in commandRulesByVerb[command.verb] ?? anyVerbRules {
-            guard let action = commandRules[index].evaluate(command, client: address) else { continue }
+            let action: PolicyDecision.Action?
+            do {
+                action = try commandRules[index].evaluate(command, client: address)
+            } catch {
+                return Self.ruleError(commandRules[index], command: command, error: error, loggedBy: loggedBy)
+            }
+            guard let action else { continue }
             if commandRules[index].action == .log {
                 loggedBy.append(commandRules[index].name)
             } else {
@@ -13,6 +19,17 @@ extension RuleSet {
             }
         }
         return PolicyDecision(action: .forward, rule: loggedBy.first, loggedBy: loggedBy)
+    }
+
+    /// A rule that could not be evaluated refuses the command (fail closed: a reject rule must
+    /// never let a command through because its pattern failed) with a temporary error, and says
+    /// why in an `anomaly` `rule-error`.
+    static func ruleError(_ rule: Rule, command: SMTPCommand, error: any Error, loggedBy: [String]) -> PolicyDecision {
+        PolicyDecision(
+            action: .reject(SMTPReply(code: 451, "4.3.0 Error: a rule could not be evaluated, try again later")),
+            rule: rule.name, loggedBy: loggedBy,
+            anomaly: PolicyDecision.Anomaly(
+                kind: .ruleError, detail: "rule \(rule.name): matching '\(rule.argument?.source ?? "")' against the \(command.verb.name) argument failed: \(error)"))
     }
 
     public func stripRule(forKeyword keyword: String, client: Endpoint) -> String? {

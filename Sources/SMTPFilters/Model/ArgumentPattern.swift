@@ -15,20 +15,34 @@ public final class ArgumentPattern: @unchecked Sendable, CustomStringConvertible
     /// patterns (never too few), which only lets a `$n` through that then expands to nothing.
     let captureGroupCount: Int
 
-    public init(_ source: String) throws(FilterError) {
+    public convenience init(_ source: String) throws(FilterError) {
+        let regex: Regex<AnyRegexOutput>
         do {
             regex = try Regex(source)
         } catch {
             throw FilterError("invalid regex '\(source)': \(error)")
         }
-        self.source = source
-        captureGroupCount = Self.countCaptureGroups(in: source)
-        _ = try? regex.firstMatch(in: "")  // compiles the regex now rather than on first use
+        try self.init(source: source, regex: regex)
     }
 
-    /// Whether the regex is found in `text`.
-    public func matches(_ text: String) -> Bool {
-        firstMatch(in: text) != nil
+    /// A pattern around an already built regex (tests give one with a component that fails).
+    init(source: String, regex: Regex<AnyRegexOutput>) throws(FilterError) {
+        self.regex = regex
+        self.source = source
+        captureGroupCount = Self.countCaptureGroups(in: source)
+        // Compiles the regex now rather than on first use; a regex that fails on the empty text
+        // is refused at load time.
+        do {
+            _ = try regex.firstMatch(in: "")
+        } catch {
+            throw FilterError("regex '\(source)' cannot be matched: \(error)")
+        }
+    }
+
+    /// Whether the regex is found in `text`. Throws when matching itself fails (the caller must
+    /// not take that for "no match": a reject rule would then fail open).
+    public func matches(_ text: String) throws -> Bool {
+        try firstMatch(in: text) != nil
     }
 
     /// `text` with the first match of the regex replaced by `template`, or nil when nothing matches.
@@ -36,8 +50,8 @@ public final class ArgumentPattern: @unchecked Sendable, CustomStringConvertible
     ///     ArgumentPattern("^FROM:<([^@]+)@old>").replacingFirstMatch(
     ///         in: "FROM:<bob@old> SIZE=10", with: ReplacementTemplate("FROM:<$1@new>"))
     ///     // "FROM:<bob@new> SIZE=10"
-    public func replacingFirstMatch(in text: String, with template: ReplacementTemplate) -> String? {
-        guard let match = firstMatch(in: text) else { return nil }
+    public func replacingFirstMatch(in text: String, with template: ReplacementTemplate) throws -> String? {
+        guard let match = try firstMatch(in: text) else { return nil }
         var result = text
         result.replaceSubrange(match.range, with: template.expand(match))
         return result
@@ -50,8 +64,8 @@ public final class ArgumentPattern: @unchecked Sendable, CustomStringConvertible
 
     public var description: String { source }
 
-    func firstMatch(in text: String) -> Regex<AnyRegexOutput>.Match? {
-        try? regex.firstMatch(in: text)
+    func firstMatch(in text: String) throws -> Regex<AnyRegexOutput>.Match? {
+        try regex.firstMatch(in: text)
     }
 
     /// Counts `(` that open a capturing group: not escaped, not in a `[…]` class or `\Q…\E`, and

@@ -28,6 +28,8 @@ public struct ProxyConfiguration: Sendable {
     public var metrics: HostAndPort?
     /// PROXY protocol on the client and upstream legs.
     public var proxyProtocol: ProxyProtocolSettings
+    /// `--audit-failure`: refuse new mail (tempfail) or keep relaying while the audit log fails.
+    public var auditFailure: AuditFailurePolicy = .tempfail
 
     public init(
         listen: HostAndPort,

@@ -17,4 +17,10 @@ struct OriginRefusal: Sendable {
             reason: "interception-loop",
             detail: "connection made straight to the listener \(listener) (not intercepted): refused, the proxy does not connect to itself")
     }
+
+    /// `--audit-failure tempfail` while the audit log cannot be written: no new session until it can.
+    static let auditLogFailing = OriginRefusal(
+        reply: SMTPReply(code: 421, "4.3.0 Error: audit log unavailable, try again later"),
+        reason: "audit-log-failing",
+        detail: "the audit log cannot be written: session refused (--audit-failure tempfail)")
 }

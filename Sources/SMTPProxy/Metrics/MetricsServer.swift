@@ -35,6 +35,6 @@ final class MetricsServer: Sendable {
 
     /// Stops listening (a scrape in progress finishes on its own connection).
     func close() async {
-        try? await channel.close()
+        try? await channel.close()  // shutdown: a listener that fails to close is going away with the process
     }
 }

@@ -51,6 +51,10 @@ public final class ProxyMetrics: Sendable {
         nonisolated(unsafe) static let commandLatency = family(
             "command_latency", unit: "seconds",
             help: "Time from forwarding a command (for DATA and BDAT, its end of data) to the upstream's reply, by verb.")
+        nonisolated(unsafe) static let auditWriteErrors = family(
+            "audit_write_errors", unit: "total", help: "Writes to the audit log that failed (full disk, I/O error); retried every 200 ms.")
+        nonisolated(unsafe) static let recordingWriteErrors = family(
+            "recording_write_errors", unit: "total", help: "Writes to the --record file that failed (full disk, I/O error).")
     }
 
     /// The collectors; `exposition()` renders them.
@@ -58,9 +62,14 @@ public final class ProxyMetrics: Sendable {
     private let sessionsStarted: Prometheus.Counter
     private let sessionsActive: Prometheus.Gauge
 
+    private let auditWriteErrors: Prometheus.Counter
+    private let recordingWriteErrors: Prometheus.Counter
+
     public init() {
         registry = PrometheusCollectorRegistry()
         sessionsStarted = registry.makeCounter(descriptor: Name.sessionsStarted)
+        auditWriteErrors = registry.makeCounter(descriptor: Name.auditWriteErrors)
+        recordingWriteErrors = registry.makeCounter(descriptor: Name.recordingWriteErrors)
         sessionsActive = registry.makeGauge(descriptor: Name.sessionsActive)
         sessionsActive.set(to: 0)
         // Series that are zero until something goes wrong are present from the start, so that a
@@ -137,6 +146,16 @@ public final class ProxyMetrics: Sendable {
     /// completion (success) or its error path (failure, including a peer that closed mid-handshake).
     public func tlsHandshake(leg: InspectionEngine.TLSLeg, succeeded: Bool) {
         counter(Name.tlsHandshakes, [("leg", leg.rawValue), ("result", succeeded ? "ok" : "failed")]).increment()
+    }
+
+    /// A write to the audit log failed (called by its `OutputHealth`).
+    public func auditWriteError() {
+        auditWriteErrors.increment()
+    }
+
+    /// A write to the `--record` file failed.
+    public func recordingWriteError() {
+        recordingWriteErrors.increment()
     }
 
     // MARK: - Exposition

@@ -21,6 +21,8 @@ public final class PolicyStore: Sendable {
     private let paths: [String]
     private let makeConsultants: ConsultantFactory
     private let current: NIOLockedValueBox<Rules>
+    /// `--audit-failure tempfail`: the audit log whose failure refuses new transactions.
+    private let auditGate = NIOLockedValueBox<OutputHealth?>(nil)
 
     /// Loads the rules once; throws the `file:line:` problems when they are invalid.
     public init(paths: [String], consultants: @escaping ConsultantFactory = { _, _ in [] }) throws {
@@ -37,11 +39,20 @@ public final class PolicyStore: Sendable {
     }
 
     public var policy: any InspectionPolicy {
-        current.withLockedValue { $0.policy }
+        rules.policy
     }
 
+    /// The rules a new session takes; behind `--audit-failure tempfail` its policy refuses new
+    /// transactions while the audit log cannot be written (`AuditGatedPolicy`).
     public var rules: Rules {
-        current.withLockedValue { $0 }
+        var rules = current.withLockedValue { $0 }
+        if let gate = auditGate.withLockedValue({ $0 }) { rules.policy = AuditGatedPolicy(base: rules.policy, health: gate) }
+        return rules
+    }
+
+    /// From now on, sessions refuse MAIL, DATA and BDAT with `451 4.3.0` while `health` fails.
+    public func refuseTransactions(whileFailing health: OutputHealth) {
+        auditGate.withLockedValue { $0 = health }
     }
 
     /// Re-reads the rule files. Returns the problems (and keeps the old rules) when invalid.

@@ -33,4 +33,9 @@ final class ProxyContext: Sendable {
         self.tls = tls
         self.metrics = metrics
     }
+
+    /// `--audit-failure tempfail` and the audit log cannot be written: new sessions get 421 4.3.0.
+    var refusesNewSessions: Bool {
+        configuration.auditFailure == .tempfail && auditLog.health.isFailing
+    }
 }

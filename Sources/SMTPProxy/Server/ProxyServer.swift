@@ -42,6 +42,13 @@ public final class ProxyServer: Service, Sendable {
             metrics: configuration.metrics == nil ? nil : (metrics ?? ProxyMetrics())
         )
         group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        if configuration.auditFailure == .tempfail {
+            policies.refuseTransactions(whileFailing: auditLog.health)
+        }
+        if let metrics = context.metrics {
+            auditLog.health.observe { metrics.auditWriteError() }
+            recording?.health.observe { metrics.recordingWriteError() }
+        }
     }
 
     /// Open sessions right now.
@@ -59,6 +66,7 @@ public final class ProxyServer: Service, Sendable {
     /// is listening.
     @discardableResult
     public func start() async throws -> SocketAddress {
+        if context.configuration.interception != .off { try LoopGuard.checkHostAddresses() }
         if let address = context.configuration.metrics, let metrics = context.metrics {
             let server = try await MetricsServer.start(on: address, group: group, metrics: metrics)
             metricsServer.withLockedValue { $0 = server }
@@ -110,6 +118,7 @@ public final class ProxyServer: Service, Sendable {
                             var origin = base
                             if let header { origin.apply(header) }
                             origin.implicitTLS = implicitTLS
+                            if origin.refusal == nil, context.refusesNewSessions { origin.refusal = .auditLogFailing }
                             return ProxySession(context: context, clientHandler: handler, channel: handlerContext.channel, origin: origin)
                         }
                         let pipeline = channel.pipeline.syncOperations
@@ -148,16 +157,19 @@ public final class ProxyServer: Service, Sendable {
         if listeners.all().isEmpty { try await start() }
         let channels = listeners.all()
         await withGracefulShutdownHandler {
+            // A listener that closed with an error is closed all the same: what follows is the drain.
             for channel in channels { try? await channel.closeFuture.get() }
         } onGracefulShutdown: { [self] in
             stopAccepting()
         }
         context.logger.notice("draining", metadata: ["sessions": "\(context.sessions.count)"])
-        try? await context.sessions.drained(on: group.next()).get()
+        try? await context.sessions.drained(on: group.next()).get()  // fails only when the loop is gone: nothing left to wait for
         stopFlusher()
         context.auditLog.flush()
         context.recording?.close()
         await stopMetrics()
+        // The loops stop either way; the audit log and the recording are flushed and closed by
+        // their own checked calls, not by this.
         try? await group.shutdownGracefully()
     }
 
@@ -181,6 +193,8 @@ public final class ProxyServer: Service, Sendable {
         stopAccepting()
         stopFlusher()
         await stopMetrics()
+        // The loops stop either way; the audit log and the recording are flushed and closed by
+        // their own checked calls, not by this.
         try? await group.shutdownGracefully()
         context.auditLog.flush()
         context.recording?.close()

@@ -23,6 +23,8 @@ final class HandshakeAckHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        // An optimisation only (ACK the handshake at once): where the option is refused, TCP
+        // acknowledges on its own schedule and nothing else changes.
         try? context.channel.syncOptions?.setOption(Self.quickACK, value: 1)
         context.fireChannelReadComplete()
     }

@@ -130,6 +130,25 @@ struct HalfStream: Sendable {
         closeIfFinReached(out, &events)
     }
 
+    /// The peer's acknowledgment of `acknowledgment` was held back while the bytes it covers were
+    /// waited for, and they did not come: every hole up to it is a gap now, at the tail too.
+    mutating func acknowledgedAfterWaiting(
+        _ acknowledgment: UInt32, _ out: Output, _ events: inout [ReassemblyEvent], _ stats: inout ReassemblyStatistics
+    ) {
+        guard state == .open, !discarding else { return }
+        var acked = streamOffset(of: acknowledgment)
+        guard acked > offset, acked - offset <= Self.maximumLead else { return }
+        if let finOffset, acked > finOffset { acked = finOffset }
+        if acked > (acknowledgedOffset ?? 0) { acknowledgedOffset = acked }
+        // A hole before buffered bytes is missing whole (a sender does not skip sequence space),
+        // also past the acknowledgment: one gap, as tshark marks it.
+        while acked > offset {
+            reportGap(upTo: pending.first?.start ?? acked, out, &events, &stats)
+            drain(out, &events, &stats)
+        }
+        closeIfFinReached(out, &events)
+    }
+
     /// RST: what is buffered is delivered (behind gaps), then the direction closes.
     mutating func reset(_ out: Output, _ events: inout [ReassemblyEvent], _ stats: inout ReassemblyStatistics) {
         guard state != .closed else { return }

@@ -13,6 +13,9 @@ public struct ReassemblyStatistics: Hashable, Sendable {
     public var gapBytes: Int64 = 0
     /// Segments that arrived for a direction already closed, or too far outside its window.
     public var ignoredSegments = 0
+    /// Times a segment was held back because it acknowledged data the capture had not shown yet
+    /// (the two directions captured out of order).
+    public var heldSegments = 0
 
     public init() {}
 }

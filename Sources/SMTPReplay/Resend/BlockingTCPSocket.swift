@@ -82,7 +82,12 @@ final class BlockingTCPSocket {
         let descriptor = socket(entry.ai_family, entry.ai_socktype, entry.ai_protocol)
         guard descriptor >= 0 else { return .failure(SocketFailure(errorText())) }
         let flags = fcntl(descriptor, F_GETFL)
-        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        guard flags >= 0, fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) == 0 else {
+            // A blocking socket would ignore every deadline below.
+            let reason = errorText()
+            _ = systemClose(descriptor)  // abandoned: the error that matters is the one above
+            return .failure(SocketFailure(reason))
+        }
         #if canImport(Darwin)
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_NOSIGPIPE, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -90,7 +95,7 @@ final class BlockingTCPSocket {
         if systemConnect(descriptor, entry.ai_addr, entry.ai_addrlen) != 0 {
             guard errno == EINPROGRESS || errno == EINTR else {
                 let reason = errorText()
-                _ = systemClose(descriptor)
+                _ = systemClose(descriptor)  // abandoned after a failed connect: nothing was written to it
                 return .failure(SocketFailure(reason))
             }
             var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
@@ -99,14 +104,14 @@ final class BlockingTCPSocket {
                 ready = poll(&poller, 1, deadline.remainingMilliseconds)
             } while ready < 0 && errno == EINTR
             guard ready > 0 else {
-                _ = systemClose(descriptor)
+                _ = systemClose(descriptor)  // abandoned after a failed connect: nothing was written to it
                 return .failure(SocketFailure(ready == 0 ? "timed out" : errorText()))
             }
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
             guard error == 0 else {
-                _ = systemClose(descriptor)
+                _ = systemClose(descriptor)  // abandoned after a failed connect: nothing was written to it
                 return .failure(SocketFailure(String(cString: strerror(error))))
             }
         }
@@ -195,12 +200,13 @@ final class BlockingTCPSocket {
     /// Half-closes: the server reads EOF, as from a client that is done.
     func shutdownOutput() {
         guard descriptor >= 0 else { return }
+        // Fails only on a socket that is already gone, which the next read reports.
         _ = shutdown(descriptor, Int32(SHUT_WR))
     }
 
     func closeNow() {
         guard descriptor >= 0 else { return }
-        _ = systemClose(descriptor)
+        _ = systemClose(descriptor)  // end of a resend: every reply was read before, close only releases the descriptor
         descriptor = -1
     }
 

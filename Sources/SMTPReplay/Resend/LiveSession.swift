@@ -22,6 +22,7 @@ struct LiveSession {
 
     /// True when the server has closed its side (its EOF was read, now or before).
     mutating func serverHasClosed() -> Bool {
+        // The drain's result is what it read: a close sets `peerClosed` (read next), an error shows at the next read.
         if !socket.peerClosed { _ = socket.drain(into: &inbound) }
         return socket.peerClosed
     }
@@ -50,7 +51,7 @@ struct LiveSession {
             }
         }
         // Replies that came with the last one expected belong to this step too.
-        _ = socket.drain(into: &inbound)
+        _ = socket.drain(into: &inbound)  // what is there now; a close or an error shows at the next step's read
         replies += takeReplies()
         return .complete
     }

@@ -27,7 +27,7 @@ public struct ReportInputReader: Sendable {
             throw ReportError("\(path): cannot open (\(FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file"))")
         }
         let prefix = [UInt8](handle.readData(ofLength: 64))
-        try? handle.close()
+        try? handle.close()  // read-only: the 64 octets are read, a failed close loses nothing
         switch InputKind(prefix: prefix) {
         case .capture:
             return (try captureEvents(path), true)

@@ -1,8 +1,8 @@
 import Foundation
 
-/// The shared capture corpus (read-only), beside the repository at
-/// `<repo>/../shared/captures-corpus`; `SMTP_CAPTURE_CORPUS` overrides the location. The path is
-/// computed from this file's place in the repository, never absolute.
+/// The third-party capture corpus in the repository, `Tests/Corpus/` (sources and licences in its
+/// NOTICE); `SMTP_CAPTURE_CORPUS` overrides the location. The path is computed from this file's
+/// place in the repository, never absolute.
 enum Corpus {
     /// The repository root: this file is `<repo>/Tests/PcapCaptureTests/Support/Corpus.swift`.
     static let repository: String = {
@@ -12,7 +12,7 @@ enum Corpus {
     }()
 
     static let directory: String = ProcessInfo.processInfo.environment["SMTP_CAPTURE_CORPUS"]
-        ?? URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("shared/captures-corpus").standardizedFileURL.path
+        ?? repository + "/Tests/Corpus"
 
     static func path(_ name: String) -> String { directory + "/" + name }
 }

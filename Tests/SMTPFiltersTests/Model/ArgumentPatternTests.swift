@@ -41,7 +41,7 @@ import Testing
     @Test func replacesOnlyTheFirstMatch() throws {
         let pattern = try ArgumentPattern("o")
         let template = try ReplacementTemplate("0")
-        #expect(pattern.replacingFirstMatch(in: "foo boo", with: template) == "f0o boo")
-        #expect(pattern.replacingFirstMatch(in: "xyz", with: template) == nil)
+        #expect(try pattern.replacingFirstMatch(in: "foo boo", with: template) == "f0o boo")
+        #expect(try pattern.replacingFirstMatch(in: "xyz", with: template) == nil)
     }
 }

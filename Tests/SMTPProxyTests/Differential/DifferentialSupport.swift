@@ -21,7 +21,7 @@ func escapedBytes<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element
     return text
 }
 
-/// What the proxy forwards of a DATA body (SPEC §4, README "What the proxy always does"), written
+/// What the proxy forwards of a DATA body (SPEC §4, docs/protocol-safety.md), written
 /// as plainly as possible and independently of the streaming `DataBodyScanner`: the only end of
 /// data is `CRLF . CRLF` (the body starts as if after a CRLF); every line end (CRLF, bare LF,
 /// bare CR) is forwarded as CRLF, NUL as a space, a lone `.` that is not the end as `..`;

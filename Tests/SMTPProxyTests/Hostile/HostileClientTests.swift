@@ -67,7 +67,7 @@ import Testing
             if try client.readReplies(2).map({ $0.prefix(3) }) == ["250", "221"] { served += 1 }
         }
         #expect(served == slowCount, "\(served) of \(slowCount) slow clients were served in the end")
-        let peak = proxy.peakResidentKiB() ?? 0
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
         print("hostile (slowloris): \(slowCount) clients at a byte a second, 10 × 5 messages delivered beside them; proxy VmHWM \(peak) KiB")
         #expect(peak < Self.memoryBound)
         proxy.send(signal: SIGTERM)
@@ -104,7 +104,7 @@ import Testing
         }
         #expect(excess.isEmpty, "\(excess.count) excess attempts failed: \(excess.prefix(3))")
         #expect(refusals.withLock { $0 } == ["421": 9000], "\(refusals.withLock { $0 })")
-        let peak = proxy.peakResidentKiB() ?? 0
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
         #expect(proxy.isRunning)
 
         // The held sessions still work, then go.
@@ -273,7 +273,7 @@ import Testing
         _ = waitUntil("the stalled session to end", timeout: 60) { auditEvents(at: logPath).named("session-end").count >= 6 }
         #expect(proxy.isRunning)
         #expect(wellBehavedSessionSucceeds(port: port, token: opsToken("after-stalled")))
-        let peak = proxy.peakResidentKiB() ?? 0
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
         print("hostile (upstream stops reading): proxy VmHWM \(peak) KiB")
         #expect(peak < Self.memoryBound)
         gate.open()

@@ -12,6 +12,10 @@ import Testing
 /// A Postfix of its own per test, so the Maildir count is the test's alone; the proxy runs as a
 /// process, so its peak memory (VmHWM) under this load is its own.
 @Suite(.serialized) struct ConcurrentLoadTests {
+    /// Peak resident memory the proxy may reach under these loads: the debug build measured
+    /// 35 MiB idle and 39-40 MiB at the peak of either test (2026-12-07), so 64 MiB leaves room
+    /// for the host and catches per-session growth (a 200-session leak of 128 KiB each is 25 MiB).
+    static let memoryBound = 64 * 1024  // KiB
     @Test func twoHundredConcurrentSessionsDeliverEveryMessage() async throws {
         _ = try ExternalProcess.locate("smtp-source")
         let postfix = try PostfixInstance()
@@ -55,9 +59,12 @@ import Testing
         #expect(records.count == messages)
         #expect(records.allSatisfy { $0["result"] as? Int == 250 && $0["subject"] as? String == subject })
 
-        let peak = proxy.peakResidentKiB() ?? 0
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
         print("load: \(sessions) concurrent sessions, \(messages) messages (per session: min \(perSession.min() ?? 0), max \(perSession.max() ?? 0)); "
             + "proxy VmRSS idle \(idle) KiB, sampled peak during the run \(peakWatcher.peak) KiB, VmHWM \(peak) KiB")
+        #expect(peakWatcher.unreadable == 0, "/proc/\(proxy.pid)/status could not be read \(peakWatcher.unreadable) times during the run")
+        #expect(peakWatcher.peak > idle, "the sampled peak is real")
+        #expect(peak < Self.memoryBound, "200 concurrent sessions took \(peak) KiB")
 
         // The sessions really ran side by side: from the audit log's own timestamps, the most
         // sessions open at one time.
@@ -137,7 +144,9 @@ import Testing
         #expect(ends.allSatisfy { $0["messages"] as? Int == perSession && $0["reason"] as? String == "quit" })
         let overlap = maximumOverlap(auditEvents(at: logPath))
         #expect(overlap == sessions, "all \(sessions) sessions were open at once (the barrier), the log says \(overlap)")
-        print("load (200 × 5, barrier): proxy VmHWM \(proxy.peakResidentKiB() ?? 0) KiB")
+        let peak = try #require(proxy.peakResidentKiB(), "VmHWM unreadable in /proc/\(proxy.pid)/status")
+        print("load (200 × 5, barrier): proxy VmHWM \(peak) KiB")
+        #expect(peak < Self.memoryBound, "200 sessions open at once took \(peak) KiB")
         proxy.send(signal: SIGTERM)
         #expect(proxy.waitForExit() == 0)
     }
@@ -200,14 +209,17 @@ final class Barrier: @unchecked Sendable {
 final class PeakWatcher: @unchecked Sendable {
     private let lock = NSLock()
     private var peakKiB = 0
+    private var unreadableSamples = 0
     private var running = true
     private let done = DispatchSemaphore(value: 0)
 
     init(pid: Int32) {
         Thread { [self] in
             while lock.withLock({ running }) {
-                let rss = ProxyProcess.status(pid: pid, field: "VmRSS") ?? 0
-                lock.withLock { peakKiB = max(peakKiB, rss) }
+                let rss = ProxyProcess.status(pid: pid, field: "VmRSS")
+                lock.withLock {
+                    if let rss { peakKiB = max(peakKiB, rss) } else { unreadableSamples += 1 }
+                }
                 usleep(50_000)
             }
             done.signal()
@@ -220,4 +232,7 @@ final class PeakWatcher: @unchecked Sendable {
     }
 
     var peak: Int { lock.withLock { peakKiB } }
+
+    /// Samples for which /proc gave no VmRSS (the process was alive: the watcher stops first).
+    var unreadable: Int { lock.withLock { unreadableSamples } }
 }

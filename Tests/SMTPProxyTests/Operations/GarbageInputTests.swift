@@ -135,7 +135,7 @@ import Testing
         var peakDuring = before
         for _ in 0..<256 {  // 256 MiB
             try client.send(chunk)
-            peakDuring = max(peakDuring, proxy.residentKiB() ?? 0)
+            peakDuring = max(peakDuring, try #require(proxy.residentKiB(), "VmRSS unreadable in /proc/\(proxy.pid)/status"))
         }
         try client.send("\r\nQUIT\r\n")
         let replies = try client.readRepliesToEnd()

@@ -1,5 +1,5 @@
 /// How the router in a `NamespaceTopology` diverts the client's port-25 connections to the proxy:
-/// the rules an operator would write (README, "Transparent interception").
+/// the rules an operator would write (docs/transparent-interception.md).
 enum Diversion: Sendable, CustomStringConvertible {
     /// `iptables`/`ip6tables -t nat … REDIRECT --to-ports PORT`.
     case iptablesRedirect(NamespaceTopology.Family)

@@ -31,11 +31,16 @@ final class ProxyProcess: @unchecked Sendable {
     }
 
     /// Starts `smtp-inspect` with `arguments` (e.g. `["proxy", "--listen", …]`), inside the
-    /// network namespace `namespace` when given (`ip netns exec` execs it: same pid).
-    init(_ arguments: [String], namespace: String? = nil) throws {
+    /// network namespace `namespace` when given (`ip netns exec` execs it: same pid), or through
+    /// `launcher` (a program and its arguments that exec the binary, given as their last
+    /// arguments: `["unshare", "-m", "sh", "-c", "mount … && exec \"$0\" \"$@\""]`; same pid).
+    init(_ arguments: [String], namespace: String? = nil, launcher: [String] = []) throws {
         self.arguments = arguments
         process = Process()
-        if let namespace {
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: try ExternalProcess.locate(program))
+            process.arguments = Array(launcher.dropFirst()) + [try Self.binaryPath()] + arguments
+        } else if let namespace {
             process.executableURL = URL(fileURLWithPath: try ExternalProcess.locate("ip"))
             process.arguments = ["netns", "exec", namespace, try Self.binaryPath()] + arguments
         } else {

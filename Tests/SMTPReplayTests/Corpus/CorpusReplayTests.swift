@@ -5,12 +5,12 @@ import SMTPReplay
 import Testing
 
 /// Every file of the corpus and of the repository's `captures/` replays without an error (but the
-/// one damaged on purpose) and without a crash, finds the SMTP sessions MANIFEST.md and
-/// captures/README.md list, and gives well-formed event streams.
+/// one damaged on purpose) and without a crash, finds the SMTP sessions each file holds
+/// (counted with tshark when the corpus was assembled; captures/README.md for our own), and gives well-formed event streams.
 @Suite("Corpus replays")
 struct CorpusReplayTests {
-    /// MANIFEST.md's "SMTP streams" column where it is not 1, and captures/README.md's files with
-    /// several sessions.
+    /// The corpus files with more than one SMTP session (counted with tshark when the corpus was
+    /// assembled), and captures/README.md's files with several sessions.
     static let smtpSessions: [String: Int] = [
         "arkime__smtp-decrypted.pcap": 4,
         "chrissanders-packets__mail_sender_server_2.pcapng": 2,
@@ -55,7 +55,7 @@ struct CorpusReplayTests {
     }
 
     @Test func knownSessionsReadAsExpected() throws {
-        // A few facts from MANIFEST.md, read through the whole pipeline.
+        // A few facts about the corpus files (see Tests/Corpus/NOTICE), read through the whole pipeline.
         func summaries(_ file: String) throws -> [String] {
             (try? CaptureReplay(path: Corpus.path(file)).events())?.map(\.summary) ?? []
         }

@@ -101,18 +101,57 @@ struct TCPReassemblerTests {
         #expect(connection.finished == .captureEnded)
     }
 
-    @Test func acknowledgedHoleBecomesAGapAtOnce() {
-        var s = Segments()
-        var collector = StreamCollector()
-        for segment in [
+    /// A handshake, bytes 1-4 and 15-18 from the client, then the server's acknowledgment of all
+    /// 18 (with `reply`): bytes 5-14 are not in the capture (yet).
+    static func acknowledgedHole(_ s: inout Segments, reply: String) -> [TCPSegment] {
+        [
             s.segment(.a, seq: 0, flags: [.syn]),
             s.segment(.b, seq: 0, ack: 1, flags: [.syn, .ack]),
             s.segment(.a, seq: 1, ack: 1, "AAAA"),
             s.segment(.a, seq: 15, ack: 1, "CCCC"),
-        ] { collector.process(segment) }
+            s.segment(.b, seq: 1, ack: 19, reply),
+        ]
+    }
+
+    /// Two queues, one per direction (a SPAN port, `tcpdump -i any`): the server's ACK of bytes
+    /// 5-14, with its reply, is captured before those bytes. Replay waits for them: no gap, and
+    /// the reply comes after the data it answers.
+    @Test func anAcknowledgmentCapturedBeforeItsDataWaitsForIt() {
+        var s = Segments()
+        var collector = StreamCollector()
+        for segment in Self.acknowledgedHole(&s, reply: "250 ok\r\n") { collector.process(segment) }
         #expect(collector.connections[0]!.gaps.isEmpty)
-        // The server acknowledges everything: the ten bytes were received, the capture missed them.
-        collector.process(s.segment(.b, seq: 1, ack: 19))
+        #expect(collector.connections[0]!.fromResponder.isEmpty, "the reply waits for the data it acknowledges")
+        collector.process(s.segment(.a, seq: 5, ack: 1, "BBBBBBBBBB"))
+        #expect(collector.connections[0]!.gaps.isEmpty)
+        #expect(text(collector.connections[0]!.fromInitiator) == "AAAABBBBBBBBBBCCCC")
+        #expect(text(collector.connections[0]!.fromResponder) == "250 ok\r\n")
+        #expect(collector.reassembler.statistics.heldSegments == 1)
+    }
+
+    /// The acknowledged bytes never come: once a second of capture time has passed they are a
+    /// gap, and the held reply is delivered after it.
+    @Test func anAcknowledgedHoleBecomesAGapWhenTheDataDoesNotCome() {
+        var s = Segments()
+        var collector = StreamCollector()
+        for segment in Self.acknowledgedHole(&s, reply: "250 ok\r\n") + [s.segment(.a, seq: 19, ack: 1, "DDDD")] {
+            collector.process(segment)
+        }
+        #expect(collector.connections[0]!.gaps.isEmpty, "still waiting")
+        s.time = s.time.advanced(byNanoseconds: 1_500_000_000)
+        collector.process(s.segment(.a, seq: 23, ack: 1, "EEEE"))
+        #expect(collector.connections[0]!.gaps.map(\.count) == [10])
+        #expect(text(collector.connections[0]!.fromInitiator) == "AAAACCCCDDDDEEEE")
+        #expect(text(collector.connections[0]!.fromResponder) == "250 ok\r\n")
+    }
+
+    /// At the end of the capture a held acknowledgment settles its hole as a gap.
+    @Test func anAcknowledgedHoleBecomesAGapAtTheEnd() {
+        var s = Segments()
+        var collector = StreamCollector()
+        for segment in Self.acknowledgedHole(&s, reply: "") { collector.process(segment) }
+        #expect(collector.connections[0]!.gaps.isEmpty)
+        collector.finish()
         #expect(collector.connections[0]!.gaps.map(\.count) == [10])
         #expect(text(collector.connections[0]!.fromInitiator) == "AAAACCCC")
     }

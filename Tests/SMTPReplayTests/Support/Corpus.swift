@@ -1,10 +1,9 @@
 import Foundation
 
-/// The captures the replay tests read: the shared corpus (read-only; see its MANIFEST.md) and
-/// the repository's own `captures/` (see captures/README.md).
+/// The captures the replay tests read: the third-party corpus in `Tests/Corpus/` (sources and
+/// licences in its NOTICE) and the repository's own `captures/` (see captures/README.md).
 ///
-/// The corpus lives beside the repository, at `<repo>/../shared/captures-corpus` (CI has it
-/// there); `SMTP_CAPTURE_CORPUS` overrides the location. Paths are computed from this file's
+/// `SMTP_CAPTURE_CORPUS` overrides the corpus location. Paths are computed from this file's
 /// place in the repository, never absolute.
 enum Corpus {
     /// The repository root: this file is `<repo>/Tests/SMTPReplayTests/Support/Corpus.swift`.
@@ -15,7 +14,7 @@ enum Corpus {
     }()
 
     static let directory: String = ProcessInfo.processInfo.environment["SMTP_CAPTURE_CORPUS"]
-        ?? URL(fileURLWithPath: repository).deletingLastPathComponent().appendingPathComponent("shared/captures-corpus").standardizedFileURL.path
+        ?? repository + "/Tests/Corpus"
 
     /// Every capture file of the corpus, by name.
     static let files: [String] = captureNames(in: directory)

@@ -21,18 +21,26 @@ public final class ConsultantChain: Sendable {
     }
 
     /// Asks each consultant in turn until one decides; completes on `eventLoop`.
-    public func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict> {
-        ask(from: 0, request, at: time, so: .proceed, on: eventLoop)
+    /// `excluding` leaves out one consultant (one the driver already asked its own way: the
+    /// milters, which read a held message).
+    public func consult(
+        _ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop, excluding: (any SessionConsultant)? = nil
+    ) -> EventLoopFuture<Verdict> {
+        ask(from: 0, request, at: time, so: .proceed, on: eventLoop, excluding: excluding)
     }
 
     private func ask(
-        from index: Int, _ request: ConsultRequest, at time: SMTPTimestamp, so far: Verdict, on eventLoop: any EventLoop
+        from index: Int, _ request: ConsultRequest, at time: SMTPTimestamp, so far: Verdict, on eventLoop: any EventLoop,
+        excluding: (any SessionConsultant)?
     ) -> EventLoopFuture<Verdict> {
         guard index < consultants.count else { return eventLoop.makeSucceededFuture(far) }
+        if let excluding, consultants[index] === excluding {
+            return ask(from: index + 1, request, at: time, so: far, on: eventLoop, excluding: excluding)
+        }
         return consultants[index].consult(request, at: time, on: eventLoop).flatMap { verdict in
             let combined = Self.combine(far, verdict)
             if case .proceed = verdict.action {
-                return self.ask(from: index + 1, request, at: time, so: combined, on: eventLoop)
+                return self.ask(from: index + 1, request, at: time, so: combined, on: eventLoop, excluding: excluding)
             }
             return eventLoop.makeSucceededFuture(combined)
         }

@@ -285,11 +285,13 @@ extension InspectionEngine {
         }
         guard accepted, !closes else {
             out.append(.discardHeldContent)
-            internalCommand("RSET", effect: .rset, &out)
             var entry = PendingCommand.local(".", refusal!, closeAfterReply: closes)
             entry.effect = .endOfMessage(progress)
             if closes { setEndReason("milter-shutdown") }
+            // The message event names the transaction the client sent; then the upstream's copy
+            // of it is reset, before anything the client sends next.
             enqueueLocal(entry, &out)
+            if !closes { internalCommand("RSET", effect: .rset, &out) }
             return
         }
         if verdict.sender != nil || verdict.recipients != nil, let current = envelope {

@@ -41,7 +41,7 @@ extension ProxySession {
                 verdict.recipients = outcome.envelope.recipients(from: request.facts.recipients)
             }
             guard case .proceed = verdict.action else { return eventLoop.makeSucceededFuture(verdict) }
-            return consultants.consult(request, at: inputTime, on: eventLoop).map { ConsultantChain.combine(verdict, $0) }
+            return consultants.consult(request, at: inputTime, on: eventLoop, excluding: milters).map { ConsultantChain.combine(verdict, $0) }
         }
     }
 

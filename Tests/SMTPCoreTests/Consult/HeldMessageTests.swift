@@ -42,6 +42,7 @@ import Testing
         h.server("250 2.0.0 Ok\r\n221 Bye\r\n")
         #expect(h.takeToClient() == "554 5.7.1 Gtube pattern\r\n221 Bye\r\n")
         #expect(h.messageEvents.last?.result == 554)
+        #expect(h.messageEvents.last?.rcptTo == ["b@example.net"])
         #expect(!h.closeServer)
     }
 

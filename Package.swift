@@ -82,6 +82,13 @@ let package = Package(
         .target(
             name: "SMTPReport",
             dependencies: ["SMTPCore", "SMTPReplay"],
+            // The page's script and style as real files, compiled into the binary as byte arrays
+            // (`PackageResources.report_js` …): no resource bundle to find at run time.
+            resources: [
+                .embedInCode("Resources/report.js"),
+                .embedInCode("Resources/report-errors.js"),
+                .embedInCode("Resources/report.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -6,6 +6,7 @@
 //   smtp-inspect (CLI) → SMTPProxy  → SMTPServices → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
 //                      → SMTPReplay → PcapCapture → CPcap (libpcap)
 //                      → SMTPReport → SMTPReplay (audit logs and captures → one HTML page)
+//   SMTPCore, PcapCapture → IPAddressing (addresses and CIDR blocks as values; no dependencies)
 // SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
 // touches NIOPosix; only PcapCapture touches libpcap.
 import PackageDescription
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "SMTPFilters", targets: ["SMTPFilters"]),
         .library(name: "PcapCapture", targets: ["PcapCapture"]),
         .library(name: "SMTPReplay", targets: ["SMTPReplay"]),
+        .library(name: "IPAddressing", targets: ["IPAddressing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,15 +37,18 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
+        // IP addresses and CIDR blocks as values: the one type of rule files, the PROXY protocol,
+        // the engine's endpoints and pcap decoding. No dependencies at all.
+        .target(name: "IPAddressing", swiftSettings: swiftSettings),
         .target(
             name: "SMTPCore",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["IPAddressing", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SMTPFilters",
             dependencies: [
-                "SMTPCore",
+                "SMTPCore", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -56,13 +61,13 @@ let package = Package(
         ),
         .target(
             name: "PcapCapture",
-            dependencies: ["CPcap", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CPcap", "IPAddressing", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SMTPReplay",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -94,7 +99,7 @@ let package = Package(
         .target(
             name: "SMTPProxy",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -118,6 +123,7 @@ let package = Package(
                 "PcapCapture",
                 "SMTPProxy",
                 "SMTPServices",
+                "IPAddressing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -126,20 +132,21 @@ let package = Package(
         ),
         // What several test targets share (a temporary directory, a seeded generator); tests only.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
-            dependencies: ["SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPCore", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPFiltersTests",
-            dependencies: ["SMTPFilters", "SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPFilters", "SMTPCore", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPProxyTests",
             dependencies: [
-                "SMTPProxy", "SMTPServices", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture",
+                "SMTPProxy", "SMTPServices", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,12 +155,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PcapCaptureTests",
-            dependencies: ["PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PcapCapture", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPReplayTests",
-            dependencies: ["SMTPReplay", "SMTPServices", "SMTPCore", "SMTPFilters", "PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPReplay", "SMTPServices", "SMTPCore", "SMTPFilters", "PcapCapture", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

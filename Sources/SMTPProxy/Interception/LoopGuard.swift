@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 
 /// Recognises a connection made straight to the proxy's own listener (not intercepted): its
@@ -9,26 +10,19 @@ enum LoopGuard {
     /// destination (someone else's address) never is, even on the listener's port.
     static func isOwnListener(
         _ destination: SocketAddress, listener: SocketAddress?,
-        localAddresses: () -> [String] = hostAddresses
+        localAddresses: () -> [IPAddress] = hostAddresses
     ) -> Bool {
         guard let listener, let port = destination.port, port == listener.port,
-            let address = plain(destination.ipAddress), let listening = plain(listener.ipAddress)
+            let address = IPAddress(destination.unmapped), let listening = IPAddress(listener.unmapped)
         else { return false }
         if address == listening { return true }
-        guard listening == "0.0.0.0" || listening == "::" else { return false }
-        return address.hasPrefix("127.") || address == "::1" || localAddresses().contains(address)
+        guard listening == IPAddress(ipv4: 0) || listening == IPAddress(ipv6High: 0, low: 0) else { return false }
+        let loopback = address.ipv4Value.map { $0 >> 24 == 127 } ?? (address == IPAddress(ipv6High: 0, low: 1))
+        return loopback || localAddresses().contains(address)
     }
 
     /// This host's interface addresses (in the proxy's network namespace).
-    static func hostAddresses() -> [String] {
-        ((try? System.enumerateDevices()) ?? []).compactMap { plain($0.address?.ipAddress) }
-    }
-
-    /// `::ffff:10.0.0.1` (an IPv4 client of an IPv6 socket) as `10.0.0.1`.
-    static func plain(_ address: String?) -> String? {
-        guard let address else { return nil }
-        let mapped = "::ffff:"
-        if address.lowercased().hasPrefix(mapped), address.contains(".") { return String(address.dropFirst(mapped.count)) }
-        return address
+    static func hostAddresses() -> [IPAddress] {
+        ((try? System.enumerateDevices()) ?? []).compactMap { $0.address.flatMap { IPAddress($0.unmapped) } }
     }
 }

@@ -92,8 +92,8 @@ struct ConversationBuilder {
         serverSkip = roles.serverPrefix
         let client = info.sender(of: roles.serverDirection.reversed)
         let server = info.sender(of: roles.serverDirection)
-        let clientEndpoint = Endpoint(host: client.host, port: Int(client.port))
-        let serverEndpoint = Endpoint(host: server.host, port: Int(server.port))
+        let clientEndpoint = Endpoint(address: client.address, port: Int(client.port))
+        let serverEndpoint = Endpoint(address: server.address, port: Int(server.port))
         conversation = CapturedConversation(
             session: session, source: source, client: clientEndpoint, server: serverEndpoint, steps: [ConversationStep()],
             fromHandshake: info.initiatorFromHandshake)

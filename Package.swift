@@ -7,8 +7,8 @@
 //                      → SMTPReplay → PcapCapture → CPcap (libpcap)
 //                      → SMTPReport → SMTPReplay (audit logs and captures → one HTML page)
 //   SMTPCore, PcapCapture → IPAddressing (addresses and CIDR blocks as values; no dependencies)
-// SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
-// touches NIOPosix; only PcapCapture touches libpcap.
+// SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. SMTPProxy and
+// SMTPReplay's resend (replay --to) touch NIOPosix; only PcapCapture touches libpcap.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -69,6 +69,10 @@ let package = Package(
             dependencies: [
                 "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // replay --to: the live connection (ClientBootstrap) and its TLS after STARTTLS.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -104,8 +104,8 @@ public struct LiveResender: Sendable {
                 ending = .closed
             } else {
                 result.stepsSent += 1
-                if step.clientBytes.readableBytes > 0, let failure = connection.send(step.clientBytes, until: deadline) {
-                    ending = .failed(failure)
+                if step.clientBytes.readableBytes > 0, let stopped = connection.send(step.clientBytes, until: deadline) {
+                    ending = stopped
                 }
             }
             stepReplies += connection.takeReplies()

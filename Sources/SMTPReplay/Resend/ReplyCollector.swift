@@ -87,7 +87,12 @@ final class ReplyCollector: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if state.failure == nil { state.failure = ResendConnection.describe(error) }
+        // A reset is the server ending the connection (it closed with our bytes unread), as EOF is.
+        if ResendConnection.isClosedByPeer(error) {
+            state.closed = true
+        } else if state.failure == nil {
+            state.failure = ResendConnection.describe(error)
+        }
         changed()
         context.close(promise: nil)
     }

@@ -57,8 +57,10 @@ final class ResendConnection {
         }
     }
 
-    /// Sends `bytes` (flushed); a failure or the deadline passing ends the step.
-    func send(_ bytes: ByteBuffer, until deadline: NIODeadline) -> SocketFailure? {
+    /// Sends `bytes` (flushed); nil when they went out, else how the step ends: `.closed` when
+    /// the server had closed or reset the connection, `.failed` for anything else (the deadline
+    /// passing included).
+    func send(_ bytes: ByteBuffer, until deadline: NIODeadline) -> StepEnding? {
         let channel = channel
         let write = channel.eventLoop.flatSubmit {
             Self.race(channel.writeAndFlush(bytes), deadline: deadline, on: channel.eventLoop)
@@ -67,9 +69,9 @@ final class ResendConnection {
             try write.wait()
             return nil
         } catch is ResendTimeout {
-            return SocketFailure("timed out sending \(bytes.readableBytes) octets")
+            return .failed(SocketFailure("timed out sending \(bytes.readableBytes) octets"))
         } catch {
-            return SocketFailure(Self.describe(error))
+            return Self.isClosedByPeer(error) ? .closed : .failed(SocketFailure(Self.describe(error)))
         }
     }
 
@@ -173,6 +175,20 @@ final class ResendConnection {
     }
 
     // MARK: - Messages
+
+    /// The server closed or reset the connection (ECONNRESET, EPIPE, or a channel NIO already
+    /// closed for that reason).
+    static func isClosedByPeer(_ error: any Error) -> Bool {
+        switch error {
+        case let error as IOError: return error.errnoCode == ECONNRESET || error.errnoCode == EPIPE
+        case let error as ChannelError:
+            switch error {
+            case .ioOnClosedChannel, .alreadyClosed, .outputClosed, .eof: return true
+            default: return false
+            }
+        default: return false
+        }
+    }
 
     /// One line for the operator: `Connection refused`, `timed out`, an NIOSSL error.
     static func describe(_ error: any Error) -> String {

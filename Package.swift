@@ -6,8 +6,9 @@
 //   smtp-inspect (CLI) → SMTPProxy  → SMTPServices → SMTPFilters → SMTPCore → NIOCore (ByteBuffer only)
 //                      → SMTPReplay → PcapCapture → CPcap (libpcap)
 //                      → SMTPReport → SMTPReplay (audit logs and captures → one HTML page)
-// SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. Only SMTPProxy
-// touches NIOPosix; only PcapCapture touches libpcap.
+//   SMTPCore, PcapCapture → IPAddressing (addresses and CIDR blocks as values; no dependencies)
+// SMTPCore is pure: no sockets, event loops, clocks, Foundation or logging. SMTPProxy and
+// SMTPReplay's resend (replay --to) touch NIOPosix; only PcapCapture touches libpcap.
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -24,6 +25,7 @@ let package = Package(
         .library(name: "SMTPFilters", targets: ["SMTPFilters"]),
         .library(name: "PcapCapture", targets: ["PcapCapture"]),
         .library(name: "SMTPReplay", targets: ["SMTPReplay"]),
+        .library(name: "IPAddressing", targets: ["IPAddressing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -35,15 +37,18 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
+        // IP addresses and CIDR blocks as values: the one type of rule files, the PROXY protocol,
+        // the engine's endpoints and pcap decoding. No dependencies at all.
+        .target(name: "IPAddressing", swiftSettings: swiftSettings),
         .target(
             name: "SMTPCore",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["IPAddressing", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SMTPFilters",
             dependencies: [
-                "SMTPCore",
+                "SMTPCore", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -56,14 +61,18 @@ let package = Package(
         ),
         .target(
             name: "PcapCapture",
-            dependencies: ["CPcap", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["CPcap", "IPAddressing", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SMTPReplay",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
+                // replay --to: the live connection (ClientBootstrap) and its TLS after STARTTLS.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,12 +91,19 @@ let package = Package(
         .target(
             name: "SMTPReport",
             dependencies: ["SMTPCore", "SMTPReplay"],
+            // The page's script and style as real files, compiled into the binary as byte arrays
+            // (`PackageResources.report_js` …): no resource bundle to find at run time.
+            resources: [
+                .embedInCode("Resources/report.js"),
+                .embedInCode("Resources/report-errors.js"),
+                .embedInCode("Resources/report.css"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "SMTPProxy",
             dependencies: [
-                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture",
+                "SMTPCore", "SMTPFilters", "SMTPServices", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -111,6 +127,7 @@ let package = Package(
                 "PcapCapture",
                 "SMTPProxy",
                 "SMTPServices",
+                "IPAddressing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -119,20 +136,21 @@ let package = Package(
         ),
         // What several test targets share (a temporary directory, a seeded generator); tests only.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "IPAddressingTests", dependencies: ["IPAddressing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SMTPCoreTests",
-            dependencies: ["SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPCore", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPFiltersTests",
-            dependencies: ["SMTPFilters", "SMTPCore", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPFilters", "SMTPCore", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPProxyTests",
             dependencies: [
-                "SMTPProxy", "SMTPServices", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture",
+                "SMTPProxy", "SMTPServices", "SMTPCore", "SMTPFilters", "SMTPReplay", "SMTPReport", "PcapCapture", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,12 +159,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PcapCaptureTests",
-            dependencies: ["PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["PcapCapture", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "SMTPReplayTests",
-            dependencies: ["SMTPReplay", "SMTPServices", "SMTPCore", "SMTPFilters", "PcapCapture", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["SMTPReplay", "SMTPServices", "SMTPCore", "SMTPFilters", "PcapCapture", "IPAddressing", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -34,7 +34,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "make-capture",
-            dependencies: [.product(name: "PcapCapture", package: "smtp-inspect")],
+            dependencies: [
+                .product(name: "PcapCapture", package: "smtp-inspect"), .product(name: "IPAddressing", package: "smtp-inspect"),
+            ],
             path: "Sources/make-capture"
         ),
         .executableTarget(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import IPAddressing
 import Logging
 import SMTPCore
 import SMTPFilters
@@ -199,9 +200,9 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "smtp-inspect")
-        let allowedPeers: [CIDRBlock]
+        let allowedPeers: [CIDR]
         do {
-            allowedPeers = try proxyProtocolFrom.map { (text) throws(FilterError) in try CIDRBlock(parsing: text) }
+            allowedPeers = try proxyProtocolFrom.map { (text) throws(CIDRError) in try CIDR(parsing: text) }
         } catch {
             FileHandle.standardError.write(Data("smtp-inspect: --proxy-protocol-from: \(error)\n".utf8))
             throw ExitCode(2)

@@ -38,7 +38,12 @@ struct ReplayCommand: ParsableCommand {
             --reply-timeout seconds pass (a timeout is reported, never a hang), or it closes. \
             The bytes of a proxy tunnel set-up (HTTP CONNECT, SOCKS) are not sent. A session \
             stops after a STARTTLS that got 220 in the capture (the rest is TLS; the report \
-            says so), and before a gap in the capture. AUTH credentials are sent as captured \
+            says so), and before a gap in the capture. With --upstream-ca FILE (or \
+            --upstream-insecure) a capture that holds the clear text inside TLS, as \
+            'proxy --tls terminate --record' writes it, goes on past the STARTTLS: once the \
+            live server has answered it with 220 too, the resend starts TLS with it (its \
+            certificate checked against FILE and the name or address of --to) and sends the \
+            rest of the captured clear text inside. AUTH credentials are sent as captured \
             (the capture is yours) but never printed: commands are shown as the audit log \
             shows them (AUTH PLAIN [redacted]). The captured messages are delivered again: \
             point --to at a test server or a sink, not at a production MX.
@@ -53,7 +58,7 @@ struct ReplayCommand: ParsableCommand {
             connected), resend-diff (kind code|missing|extra, step, captured_index, new_index, \
             for, command, captured_code, captured_text, new_code, new_text, reason), \
             resend-note (kind starttls|relay|gap|mid-stream|diverged|timeout|closed| \
-            connection-failed|connect-failed, step, detail) and resend-end (result match|differ, steps, \
+            connection-failed|connect-failed|tls|tls-failed, step, detail) and resend-end (result match|differ, steps, \
             steps_sent, captured_replies, new_replies, same_codes, code_differences, missing, \
             extra, not_resent); each with ts, session and event. --filters does not apply \
             (point --to at a proxy running the rules instead).
@@ -66,6 +71,7 @@ struct ReplayCommand: ParsableCommand {
               smtp-inspect replay captures/several-sessions.pcap --filters filters/
               smtp-inspect replay captures/*.pcap --to 127.0.0.1:2525
               smtp-inspect replay mail.pcapng --to '[::1]:25' --format json
+              smtp-inspect replay recorded.pcap --to mx.test:25 --upstream-ca ca.pem
             """
     )
 
@@ -91,11 +97,25 @@ struct ReplayCommand: ParsableCommand {
             valueName: "mode"))
     var tls: String = "passthrough"
 
+    @Option(
+        name: .customLong("upstream-ca"),
+        help: ArgumentHelp("With --to: resend past STARTTLS over TLS, trusting the CA certificates in this PEM file.", valueName: "file"))
+    var upstreamCA: String?
+
+    @Flag(name: .customLong("upstream-insecure"), help: "With --to: resend past STARTTLS over TLS without checking the certificate.")
+    var upstreamInsecure = false
+
     func validate() throws {
         guard TLSMode(rawValue: tls) != nil else {
             throw ValidationError("--tls: expected passthrough, strip or terminate, got '\(tls)'")
         }
-        guard let to else { return }
+        if upstreamCA != nil && upstreamInsecure {
+            throw ValidationError("--upstream-ca and --upstream-insecure exclude each other")
+        }
+        guard let to else {
+            if upstreamCA != nil || upstreamInsecure { throw ValidationError("--upstream-ca and --upstream-insecure apply with --to") }
+            return
+        }
         guard let target = HostAndPort(parsing: to), target.port > 0, !target.host.isEmpty else {
             throw ValidationError("--to: expected host:port (an IPv6 address in brackets: [::1]:25), got '\(to)'")
         }
@@ -140,9 +160,18 @@ struct ReplayCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let output = FileDescriptorWriter(descriptor: STDOUT_FILENO)
         let diagnostics = FileDescriptorWriter(descriptor: STDERR_FILENO, capacity: 0)
+        var tls: ResendTLS?
+        if upstreamCA != nil || upstreamInsecure {
+            do {
+                tls = try ResendTLS(caFile: upstreamCA, insecure: upstreamInsecure)
+            } catch {
+                diagnostics.write("smtp-inspect: \(error.description)\n")
+                throw ExitCode(2)
+            }
+        }
         let run = ResendRun(
             files: files,
-            resender: LiveResender(host: target.host, port: target.port, replyTimeout: replyTimeout),
+            resender: LiveResender(host: target.host, port: target.port, replyTimeout: replyTimeout, tls: tls),
             format: format ?? (output.isTerminal ? .table : .json)
         )
         // Each session's block as soon as it is done (a resend takes real time).

@@ -1,6 +1,7 @@
 // make-capture OUT.pcap SESSIONS MESSAGE_KIB: a large synthetic capture (each session: greeting,
 // EHLO, pipelined MAIL/RCPT/DATA, a MESSAGE_KIB body, QUIT) for replay throughput measurements.
 import Foundation
+import IPAddressing
 import PcapCapture
 
 let arguments = CommandLine.arguments
@@ -13,9 +14,9 @@ let line = Array("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed d
 var body: [UInt8] = []
 while body.count < kib * 1024 { body += line }
 var time = PacketTimestamp(seconds: 1_700_000_000)
-let server = TCPEndpoint(address: NetworkAddress("192.0.2.25")!, port: 25)
+let server = TCPEndpoint(address: IPAddress("192.0.2.25")!, port: 25)
 for session in 0..<sessions {
-    let client = TCPEndpoint(address: NetworkAddress(ipv4: 0x0A00_0000 | UInt32(session % 65_000 + 1)), port: UInt16(1024 + session % 60_000))
+    let client = TCPEndpoint(address: IPAddress(ipv4: 0x0A00_0000 | UInt32(session % 65_000 + 1)), port: UInt16(1024 + session % 60_000))
     var tcp = TCPStreamSynthesizer(client: client, server: server, clientInitialSequence: UInt32(truncatingIfNeeded: session &* 2_654_435_761))
     func emit(_ frames: [SynthesizedFrame]) throws {
         for frame in frames { try writer.write(frame) }

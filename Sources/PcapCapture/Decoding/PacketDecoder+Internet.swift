@@ -1,8 +1,10 @@
+import IPAddressing
+
 extension PacketDecoder {
     /// The IP layer's addresses and the extent of its TCP payload.
     struct IPLayer {
-        var source: NetworkAddress
-        var destination: NetworkAddress
+        var source: IPAddress
+        var destination: IPAddress
         /// Start of the TCP header.
         var transportOffset: Int
         /// End of the datagram as the IP header declares it (may exceed the captured bytes).
@@ -43,8 +45,8 @@ extension PacketDecoder {
         let declaredEnd = truncatedByCapture ? offset + totalLength : offset + min(totalLength, available)
         return .success(
             IPLayer(
-                source: NetworkAddress(ipv4: raw.u32(at: offset + 12)),
-                destination: NetworkAddress(ipv4: raw.u32(at: offset + 16)),
+                source: IPAddress(ipv4: raw.u32(at: offset + 12)),
+                destination: IPAddress(ipv4: raw.u32(at: offset + 16)),
                 transportOffset: offset + headerLength,
                 declaredEnd: declaredEnd,
                 capturedEnd: min(declaredEnd, raw.count)
@@ -69,8 +71,8 @@ extension PacketDecoder {
                 guard cursor <= datagramEnd else { return .failure(.malformed) }
                 return .success(
                     IPLayer(
-                        source: NetworkAddress(ipv6High: raw.u64(at: offset + 8), low: raw.u64(at: offset + 16)),
-                        destination: NetworkAddress(ipv6High: raw.u64(at: offset + 24), low: raw.u64(at: offset + 32)),
+                        source: IPAddress(ipv6High: raw.u64(at: offset + 8), low: raw.u64(at: offset + 16)),
+                        destination: IPAddress(ipv6High: raw.u64(at: offset + 24), low: raw.u64(at: offset + 32)),
                         transportOffset: cursor,
                         declaredEnd: datagramEnd,
                         capturedEnd: min(datagramEnd, raw.count)

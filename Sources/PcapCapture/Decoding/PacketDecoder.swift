@@ -1,3 +1,4 @@
+import IPAddressing
 import struct NIOCore.ByteBuffer
 
 /// Decodes captured packets down to TCP segments.
@@ -49,8 +50,8 @@ public enum PacketDecoder {
 
     /// Everything read from the headers, before the payload is sliced out.
     struct DecodedHeaders {
-        var source: NetworkAddress
-        var destination: NetworkAddress
+        var source: IPAddress
+        var destination: IPAddress
         var sourcePort: UInt16
         var destinationPort: UInt16
         var sequence: UInt32

@@ -1,11 +1,13 @@
+import IPAddressing
+
 /// One end of a TCP connection: an address and a port.
 ///
-///     TCPEndpoint(address: NetworkAddress("2001:db8::1")!, port: 25).description   // "[2001:db8::1]:25"
+///     TCPEndpoint(address: IPAddress("2001:db8::1")!, port: 25).description   // "[2001:db8::1]:25"
 public struct TCPEndpoint: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var address: NetworkAddress
+    public var address: IPAddress
     public var port: UInt16
 
-    public init(address: NetworkAddress, port: UInt16) {
+    public init(address: IPAddress, port: UInt16) {
         self.address = address
         self.port = port
     }
@@ -19,7 +21,6 @@ public struct TCPEndpoint: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// An arbitrary but stable order, used to give each connection one key for both directions.
     public static func < (lhs: TCPEndpoint, rhs: TCPEndpoint) -> Bool {
-        (lhs.address.family.rawValue, lhs.address.high, lhs.address.low, lhs.port)
-            < (rhs.address.family.rawValue, rhs.address.high, rhs.address.low, rhs.port)
+        (lhs.address, lhs.port) < (rhs.address, rhs.port)
     }
 }

@@ -1,3 +1,5 @@
+import IPAddressing
+
 /// Makes Ethernet/IP/TCP frames for a conversation known only as byte streams (the proxy's
 /// `--record`, tests), so that the pcap opens in Wireshark/tshark as one ordinary TCP stream.
 ///
@@ -124,7 +126,7 @@ public struct TCPStreamSynthesizer: Sendable {
 
     private static func asIPv6(_ endpoint: TCPEndpoint) -> TCPEndpoint {
         guard let value = endpoint.address.ipv4Value else { return endpoint }
-        return TCPEndpoint(address: NetworkAddress(ipv6High: 0, low: 0xFFFF_0000_0000 | UInt64(value)), port: endpoint.port)
+        return TCPEndpoint(address: IPAddress(ipv6High: 0, low: 0xFFFF_0000_0000 | UInt64(value)), port: endpoint.port)
     }
 
     // MARK: - Frames

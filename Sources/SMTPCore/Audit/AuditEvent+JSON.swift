@@ -9,6 +9,15 @@ extension AuditEvent {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Appends each event's `jsonLine` and a newline to `out`: the one writer of audit log lines
+    /// (the proxy's `AuditLogWriter` and `replay --format json` both call it).
+    public static func appendJSONLines(_ events: some Sequence<AuditEvent>, to out: inout [UInt8]) {
+        for event in events {
+            event.appendJSONLine(to: &out)
+            out.append(UInt8(ascii: "\n"))
+        }
+    }
+
     /// Appends `jsonLine`'s UTF-8 bytes to `out` (no newline), without building a String.
     public func appendJSONLine(to out: inout [UInt8]) {
         var json = JSONLineWriter(continuing: &out)

@@ -1,3 +1,4 @@
+import IPAddressing
 import SMTPCore
 
 extension RuleSet {
@@ -51,6 +52,6 @@ extension RuleSet {
     }
 
     private func clientAddress(_ client: Endpoint) -> IPAddress? {
-        usesClientAddress ? IPAddress(client.host) : nil
+        usesClientAddress ? client.address : nil
     }
 }

@@ -4,9 +4,10 @@
 ///     filters/missing.yaml: no such file or directory
 ///
 /// `line` and `column` are 1-based (the column counts Unicode scalars, as libyaml does); both are
-/// nil for problems of a whole path. Initialisers that parse a single value (`CIDR(parsing:)`,
-/// `ArgumentPattern(_:)`…) throw a `FilterError` with an empty `file`; the loader then places it
-/// with `located(file:line:column:)`. A load that finds several problems throws `FilterError.List`.
+/// nil for problems of a whole path. Initialisers that parse a single value (`ArgumentPattern(_:)`…)
+/// throw a `FilterError` with an empty `file` (a `CIDRError` from `CIDR(parsing:)` becomes one);
+/// the loader then places it with `located(file:line:column:)`. A load that finds several
+/// problems throws `FilterError.List`.
 public struct FilterError: Error, Hashable, Sendable, CustomStringConvertible {
     public var file: String
     public var line: Int?

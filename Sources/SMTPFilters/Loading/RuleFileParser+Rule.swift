@@ -1,3 +1,4 @@
+import IPAddressing
 import SMTPCore
 import Yams
 
@@ -175,7 +176,7 @@ extension RuleFileParser {
             do {
                 blocks.append(try CIDR(parsing: text))
             } catch {
-                report(error, at: item)
+                report(error.message, at: item)
             }
         }
         return blocks.count == values.count ? blocks : nil

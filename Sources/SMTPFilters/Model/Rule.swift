@@ -1,3 +1,4 @@
+import IPAddressing
 import SMTPCore
 
 /// One entry of a rule file's `rules:` list. Its match keys combine with AND; absent keys match

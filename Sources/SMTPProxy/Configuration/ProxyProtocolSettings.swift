@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 
 /// PROXY protocol on both legs (SPEC §2, §8): `--proxy-protocol-in`, `--proxy-protocol-from`,
@@ -7,7 +8,7 @@ public struct ProxyProtocolSettings: Sendable {
     public var acceptsHeader: Bool
     /// Peers allowed to connect when `acceptsHeader` (`--proxy-protocol-from`); empty: any peer.
     /// Others are closed at once: a PROXY header is only as trustworthy as whoever sends it.
-    public var allowedPeers: [CIDRBlock]
+    public var allowedPeers: [CIDR]
     /// The header written first on every upstream connection (`--proxy-protocol-out`), or nil.
     public var outgoing: ProxyProtocolVersion?
     /// How long a connection may take to send its whole header before it is closed. A balancer
@@ -19,7 +20,7 @@ public struct ProxyProtocolSettings: Sendable {
     public var maximumV2Length: Int
 
     public init(
-        acceptsHeader: Bool = false, allowedPeers: [CIDRBlock] = [], outgoing: ProxyProtocolVersion? = nil,
+        acceptsHeader: Bool = false, allowedPeers: [CIDR] = [], outgoing: ProxyProtocolVersion? = nil,
         headerTimeout: TimeAmount = .seconds(5), maximumV2Length: Int = 4096
     ) {
         self.acceptsHeader = acceptsHeader

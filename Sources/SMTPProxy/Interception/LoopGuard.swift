@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 
 /// Recognises a connection made straight to the proxy's own listener (not intercepted): its
@@ -12,21 +13,22 @@ enum LoopGuard {
     /// that the list can be read: `checkHostAddresses()`).
     static func isOwnListener(
         _ destination: SocketAddress, listener: SocketAddress?,
-        localAddresses: () throws -> [String] = hostAddresses
+        localAddresses: () throws -> [IPAddress] = hostAddresses
     ) -> Bool {
         guard let listener, let port = destination.port, port == listener.port,
-            let address = plain(destination.ipAddress), let listening = plain(listener.ipAddress)
+            let address = IPAddress(destination.unmapped), let listening = IPAddress(listener.unmapped)
         else { return false }
         if address == listening { return true }
-        guard listening == "0.0.0.0" || listening == "::" else { return false }
-        if address.hasPrefix("127.") || address == "::1" { return true }
+        guard listening == IPAddress(ipv4: 0) || listening == IPAddress(ipv6High: 0, low: 0) else { return false }
+        let loopback = address.ipv4Value.map { $0 >> 24 == 127 } ?? (address == IPAddress(ipv6High: 0, low: 1))
+        if loopback { return true }
         guard let local = try? localAddresses() else { return true }  // fail closed, see above
         return local.contains(address)
     }
 
     /// This host's interface addresses (in the proxy's network namespace).
-    static func hostAddresses() throws -> [String] {
-        try System.enumerateDevices().compactMap { plain($0.address?.ipAddress) }
+    static func hostAddresses() throws -> [IPAddress] {
+        try System.enumerateDevices().compactMap { $0.address.flatMap { IPAddress($0.unmapped) } }
     }
 
     /// At start, with interception: the interface list must be readable, or the proxy cannot
@@ -37,13 +39,5 @@ enum LoopGuard {
         } catch {
             throw ProxyError.unsupported("cannot list this host's interface addresses (needed by the interception loop guard): \(error)")
         }
-    }
-
-    /// `::ffff:10.0.0.1` (an IPv4 client of an IPv6 socket) as `10.0.0.1`.
-    static func plain(_ address: String?) -> String? {
-        guard let address else { return nil }
-        let mapped = "::ffff:"
-        if address.lowercased().hasPrefix(mapped), address.contains(".") { return String(address.dropFirst(mapped.count)) }
-        return address
     }
 }

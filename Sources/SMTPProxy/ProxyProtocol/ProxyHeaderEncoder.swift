@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 
 /// Writes the PROXY header a server behind this proxy reads first (`--proxy-protocol-out`).
@@ -33,11 +34,11 @@ public enum ProxyHeaderEncoder {
         switch (source, destination) {
         case (.v4, .v4), (.v6, .v6): return (source, destination)
         case (.v4, .v6):
-            if let unmapped = unmapped(destination) { return (source, unmapped) }
-            return mapped(source).map { ($0, destination) }
+            if case .v6 = destination.unmapped { return source.mapped.map { ($0, destination) } }
+            return (source, destination.unmapped)
         case (.v6, .v4):
-            if let unmapped = unmapped(source) { return (unmapped, destination) }
-            return mapped(destination).map { (source, $0) }
+            if case .v6 = source.unmapped { return destination.mapped.map { (source, $0) } }
+            return (source.unmapped, destination)
         default: return nil
         }
     }
@@ -72,42 +73,6 @@ public enum ProxyHeaderEncoder {
 
     /// The address in network byte order (4 or 16 bytes).
     private static func writePacked(_ address: SocketAddress, into buffer: inout ByteBuffer) {
-        withPackedAddress(address) { _ = buffer.writeBytes($0) }
-    }
-
-    /// The address bytes in network order (4 for IPv4, 16 for IPv6, none for a Unix socket), read
-    /// from the `sockaddr`: `sin_addr` sits at offset 4 of a `sockaddr_in` and `sin6_addr` at
-    /// offset 8 of a `sockaddr_in6`, on Linux and on the BSDs alike.
-    private static func withPackedAddress<Value>(_ address: SocketAddress, _ body: (UnsafeRawBufferPointer) -> Value) -> Value {
-        let (offset, count) =
-            switch address {
-            case .v4: (4, 4)
-            case .v6: (8, 16)
-            case .unixDomainSocket: (0, 0)
-            }
-        return address.withSockAddr { pointer, size in
-            body(UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer) + offset, count: min(count, max(0, size - offset))))
-        }
-    }
-
-    /// `a.b.c.d` for `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2), same port; nil for any other address.
-    static func unmapped(_ address: SocketAddress) -> SocketAddress? {
-        guard case .v6 = address, let port = address.port else { return nil }
-        var packed = ByteBuffer()
-        let isMapped = withPackedAddress(address) { bytes in
-            guard bytes.count == 16, bytes.prefix(10).allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return false }
-            packed.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[12..<16]))
-            return true
-        }
-        return isMapped ? try? SocketAddress(packedIPAddress: packed, port: port) : nil
-    }
-
-    /// `::ffff:a.b.c.d` for `a.b.c.d`, same port.
-    static func mapped(_ address: SocketAddress) -> SocketAddress? {
-        guard case .v4 = address, let port = address.port else { return nil }
-        var packed = ByteBuffer()
-        packed.writeBytes([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF])
-        writePacked(address, into: &packed)
-        return try? SocketAddress(packedIPAddress: packed, port: port)
+        if let ip = IPAddress(address) { buffer.writeBytes(ip.bytes) }
     }
 }

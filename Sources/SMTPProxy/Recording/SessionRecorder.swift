@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 import PcapCapture
 import SMTPCore
@@ -41,6 +42,6 @@ struct SessionRecorder {
 
     /// Numeric addresses as they are; anything else (a host name, "unknown") as TEST-NET-1.
     static func tcpEndpoint(_ endpoint: Endpoint) -> TCPEndpoint {
-        TCPEndpoint(address: NetworkAddress(endpoint.host) ?? NetworkAddress(ipv4: 0xC000_0200), port: UInt16(clamping: endpoint.port))
+        TCPEndpoint(address: endpoint.address ?? IPAddress(ipv4: 0xC000_0200), port: UInt16(clamping: endpoint.port))
     }
 }

@@ -87,10 +87,7 @@ public final class AuditLogWriter: Sendable {
         // Encoded as bytes outside the lock: one array per batch, no String per event.
         bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(events.count * 192)
-        for event in events {
-            event.appendJSONLine(to: &bytes)
-            bytes.append(UInt8(ascii: "\n"))
-        }
+        AuditEvent.appendJSONLines(events, to: &bytes)
         state.withLockedValue { state in
             guard state.descriptor >= 0 else { return }
             if state.pending.count + bytes.count > max(backlogLimit, Self.batchSize) && health.isFailing {

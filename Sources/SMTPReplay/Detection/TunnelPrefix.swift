@@ -1,3 +1,5 @@
+import IPAddressing
+
 /// The set-up bytes of a proxy tunnel in front of an SMTP session: an HTTP `CONNECT`, or a
 /// SOCKS4/4a/5 handshake. The replay skips them and inspects what runs inside.
 ///
@@ -119,7 +121,7 @@ struct TunnelPrefix: Equatable {
         case 0x03:
             host = String(decoding: bytes[(addressStart + 1)..<(addressStart + addressLength)], as: UTF8.self)
         default:
-            host = NetworkAddressText.format(bytes[addressStart..<(addressStart + addressLength)])
+            host = IPAddress(bytes: bytes[addressStart..<(addressStart + addressLength)])?.description ?? "?"
         }
         return (true, end, "\(host):\(port)")
     }
@@ -132,7 +134,7 @@ struct TunnelPrefix: Equatable {
         guard client[1] == 0x01 else { return .none }
         guard let userEnd = client[8...].firstIndex(of: 0) else { return client.count > 1024 ? .none : .needMore }
         var end = userEnd + 1
-        var host = NetworkAddressText.format(client[4..<8])
+        var host = IPAddress(bytes: client[4..<8])?.description ?? "?"
         if client[4] == 0, client[5] == 0, client[6] == 0, client[7] != 0 {
             guard let hostEnd = client[end...].firstIndex(of: 0) else { return client.count > 1024 ? .none : .needMore }
             host = String(decoding: client[end..<hostEnd], as: UTF8.self)

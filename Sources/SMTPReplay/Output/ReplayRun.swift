@@ -32,14 +32,14 @@ public struct ReplayRun: Sendable {
             let replay = CaptureReplay(path: path, options: options)
             var table = SessionTableRenderer()
             var text = ""
+            var lines: [UInt8] = []
             let emit: ([AuditEvent]) -> Void = { events in
                 text.removeAll(keepingCapacity: true)
                 switch format {
                 case .json:
-                    for event in events {
-                        text += event.jsonLine
-                        text += "\n"
-                    }
+                    lines.removeAll(keepingCapacity: true)
+                    AuditEvent.appendJSONLines(events, to: &lines)
+                    text = String(decoding: lines, as: UTF8.self)
                 case .table:
                     for event in events {
                         if let block = table.consume(event) { text += block }

@@ -28,6 +28,9 @@ struct ConversationBuilder {
     let session: String
     let source: String
     let openedAt: PacketTimestamp
+    /// Go on past a STARTTLS answered 220 when the client's next bytes are clear text (a
+    /// recording of `proxy --tls terminate`), instead of stopping there.
+    let followsSTARTTLS: Bool
     private(set) var phase = Phase.detecting
 
     // Detection (the same limits as `SessionTracker`).
@@ -43,6 +46,8 @@ struct ConversationBuilder {
     /// The current step has received server bytes: the client's next bytes begin a new step.
     private var stepHeardServer = false
     private var replyCount = 0
+    /// The step that ended with a 220 to STARTTLS, while the client's next bytes are awaited.
+    private var startTLSStep: Int?
     private var engine: InspectionEngine?
     private var effects = InspectionEffects()
     /// Commands the engine read and no reply has answered yet: (verb, line as logged).
@@ -50,8 +55,9 @@ struct ConversationBuilder {
     /// The engine's non-local replies not yet matched with a parsed reply: (code, verb, command).
     private var labels: [(code: Int, verb: String?, command: String?)] = []
 
-    init(info: ConnectionInfo, sessionPrefix: String, source: String, at time: PacketTimestamp) {
+    init(info: ConnectionInfo, sessionPrefix: String, source: String, at time: PacketTimestamp, followsSTARTTLS: Bool = false) {
         self.info = info
+        self.followsSTARTTLS = followsSTARTTLS
         session = "\(sessionPrefix)#\(info.id)"
         self.source = "\(source)#\(info.id)"
         openedAt = time
@@ -92,13 +98,16 @@ struct ConversationBuilder {
         serverSkip = roles.serverPrefix
         let client = info.sender(of: roles.serverDirection.reversed)
         let server = info.sender(of: roles.serverDirection)
-        let clientEndpoint = Endpoint(host: client.host, port: Int(client.port))
-        let serverEndpoint = Endpoint(host: server.host, port: Int(server.port))
+        let clientEndpoint = Endpoint(address: client.address, port: Int(client.port))
+        let serverEndpoint = Endpoint(address: server.address, port: Int(server.port))
         conversation = CapturedConversation(
             session: session, source: source, client: clientEndpoint, server: serverEndpoint, steps: [ConversationStep()],
             fromHandshake: info.initiatorFromHandshake)
         var engine = InspectionEngine(
-            configuration: InspectionConfiguration(sessionID: session, client: clientEndpoint, server: serverEndpoint, source: source))
+            configuration: InspectionConfiguration(
+                sessionID: session, client: clientEndpoint, server: serverEndpoint, source: source,
+                // Past a STARTTLS the engine reads on in clear text, as when it terminates TLS itself.
+                tlsMode: followsSTARTTLS ? .terminate : .passthrough))
         engine.start(at: SessionTracker.time(openedAt), into: &effects)
         effects.removeAll()
         self.engine = engine
@@ -117,8 +126,7 @@ struct ConversationBuilder {
                 return receiveServer(bytes, at: time)
             }
             guard SessionTracker.skip(&bytes, &clientSkip) else { return .keep }
-            receiveClient(bytes, at: time)
-            return .keep
+            return receiveClient(bytes, at: time)
         case .gap(let direction, let count):
             // The step in progress is incomplete: resend only what came before it.
             conversation!.steps.removeLast()
@@ -129,7 +137,17 @@ struct ConversationBuilder {
         }
     }
 
-    private mutating func receiveClient(_ bytes: ByteBuffer, at time: SMTPTimestamp) {
+    private mutating func receiveClient(_ bytes: ByteBuffer, at time: SMTPTimestamp) -> Outcome {
+        if let step = startTLSStep {
+            startTLSStep = nil
+            // A TLS record (a ClientHello: content type 22) means the capture holds TLS itself.
+            if bytes.readableBytesView.first == 0x16 {
+                conversation!.stop = .startTLS(step: step)
+                return finish()
+            }
+            conversation!.steps.append(ConversationStep(startsTLS: true))
+            stepHeardServer = false
+        }
         if stepHeardServer {
             conversation!.steps.append(ConversationStep())
             stepHeardServer = false
@@ -138,6 +156,7 @@ struct ConversationBuilder {
         conversation!.steps[conversation!.steps.count - 1].clientBytes.writeBuffer(&copy)
         engine!.receiveFromClient(bytes, at: time, into: &effects)
         absorbEngineEffects()
+        return .keep
     }
 
     private mutating func receiveServer(_ bytes: ByteBuffer, at time: SMTPTimestamp) -> Outcome {
@@ -163,8 +182,13 @@ struct ConversationBuilder {
             conversation!.steps[step].replies.append(reply)
             if reply.verb == "STARTTLS", reply.reply.code == 220 {
                 // What follows is TLS (and server bytes pipelined after the 220 belong to nobody).
-                conversation!.stop = .startTLS(step: step)
-                return finish()
+                guard followsSTARTTLS else {
+                    conversation!.stop = .startTLS(step: step)
+                    return finish()
+                }
+                // The client's next bytes tell whether the capture holds TLS or its clear text.
+                startTLSStep = step
+                return .keep
             }
         }
         if engine!.waitingFor == .relay {

@@ -14,14 +14,17 @@ import PcapCapture
 public struct ConversationExtractor {
     public let source: String
     public let sessionPrefix: String
+    /// Sessions go on past a STARTTLS whose TLS the capture holds in clear text (`ConversationBuilder`).
+    public let followsSTARTTLS: Bool
 
     private var reassembler: TCPReassembler
     private var builders: [Int: ConversationBuilder] = [:]
     private var reassembly: [ReassemblyEvent] = []
 
-    public init(source: String, sessionPrefix: String, reassemblyBufferLimit: Int = 4 << 20) {
+    public init(source: String, sessionPrefix: String, reassemblyBufferLimit: Int = 4 << 20, followsSTARTTLS: Bool = false) {
         self.source = source
         self.sessionPrefix = sessionPrefix
+        self.followsSTARTTLS = followsSTARTTLS
         reassembler = TCPReassembler(bufferLimit: reassemblyBufferLimit)
     }
 
@@ -43,7 +46,8 @@ public struct ConversationExtractor {
         guard !reassembly.isEmpty else { return }
         for event in reassembly {
             if case .opened(let info) = event.kind {
-                builders[info.id] = ConversationBuilder(info: info, sessionPrefix: sessionPrefix, source: source, at: event.timestamp)
+                builders[info.id] = ConversationBuilder(
+                    info: info, sessionPrefix: sessionPrefix, source: source, at: event.timestamp, followsSTARTTLS: followsSTARTTLS)
             }
             guard builders.index(forKey: event.connection) != nil else { continue }
             switch builders[event.connection]!.handle(event) {

@@ -11,6 +11,9 @@ import PcapCapture
 public struct ConversationReader: Sendable {
     public let path: String
     public var reassemblyBufferLimit = 4 << 20
+    /// Go on past a STARTTLS when the capture holds the clear text inside TLS (for a resend that
+    /// can start TLS itself, `LiveResender.tls`); otherwise a session ends at its STARTTLS.
+    public var followsSTARTTLS = false
 
     public init(path: String) {
         self.path = path
@@ -20,7 +23,8 @@ public struct ConversationReader: Sendable {
     public func run(each: (CapturedConversation) -> Void) throws(ReplayError) -> ReplaySummary {
         let replay = CaptureReplay(path: path)
         var extractor = ConversationExtractor(
-            source: replay.sourceName, sessionPrefix: replay.sessionPrefix, reassemblyBufferLimit: reassemblyBufferLimit)
+            source: replay.sourceName, sessionPrefix: replay.sessionPrefix, reassemblyBufferLimit: reassemblyBufferLimit,
+            followsSTARTTLS: followsSTARTTLS)
         var done: [CapturedConversation] = []
         let outcome = try CapturePacketLoop(path: path).run { segment, summary in
             extractor.process(segment, into: &done)

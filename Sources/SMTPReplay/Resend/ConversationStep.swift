@@ -13,9 +13,14 @@ public struct ConversationStep: Sendable {
     /// The client's bytes exactly as captured (AUTH secrets included: they are sent, never shown).
     public var clientBytes: ByteBuffer
     public var replies: [CapturedReply]
+    /// The client started TLS before this step (the previous one ended with the 220 to
+    /// STARTTLS) and `clientBytes` are the clear text it sent inside TLS, as a recording of
+    /// `proxy --tls terminate` holds them.
+    public var startsTLS: Bool
 
-    public init(clientBytes: ByteBuffer = ByteBuffer(), replies: [CapturedReply] = []) {
+    public init(clientBytes: ByteBuffer = ByteBuffer(), replies: [CapturedReply] = [], startsTLS: Bool = false) {
         self.clientBytes = clientBytes
         self.replies = replies
+        self.startsTLS = startsTLS
     }
 }

@@ -1,5 +1,6 @@
+import IPAddressing
+import NIOCore
 import SMTPCore
-import struct NIOCore.ByteBuffer
 
 /// Re-sends the client side of captured SMTP sessions to a live server (or to the proxy in front
 /// of one), paced by its replies, and compares the replies with the captured ones
@@ -17,7 +18,10 @@ import struct NIOCore.ByteBuffer
 /// it closes the connection. Replies that arrive beyond that count before the next step are
 /// `extra`; after the last step the client half-closes and the server gets `closeGrace` seconds
 /// to say anything more. A session that started TLS (STARTTLS answered 220 in the capture)
-/// stops after that step: the rest is encrypted.
+/// stops after that step, as the rest of the capture is encrypted, unless `tls` is set and the
+/// capture holds the clear text inside TLS (as `proxy --tls terminate --record` writes it):
+/// then, once the live server has answered STARTTLS with 220 too, the resend starts TLS with it
+/// (NIOSSL, checked against `tls`'s CA) and carries on with the captured clear text.
 ///
 /// Comparison: within each step, captured and live replies are paired in order and only their
 /// codes are compared (texts carry queue ids and host names). Unpaired captured replies are
@@ -26,7 +30,9 @@ import struct NIOCore.ByteBuffer
 ///
 /// AUTH: the captured client bytes (credentials included) are sent as captured, since the capture
 /// is the operator's own; results name commands only as the audit log does (`AUTH PLAIN [redacted]`).
-/// Blocking: call it off the cooperative thread pool (the CLI runs it on the main thread).
+/// The connection is SwiftNIO's (`ResendConnection`); `resend` blocks its caller until the
+/// session is done: call it off the event loops and the cooperative pool (the CLI runs it on
+/// the main thread).
 public struct LiveResender: Sendable {
     public var host: String
     public var port: Int
@@ -35,13 +41,19 @@ public struct LiveResender: Sendable {
     public var connectTimeout: Double
     /// Seconds to wait, after the last step, for the server to close or send more.
     public var closeGrace: Double
+    /// TLS with the live server after a captured STARTTLS (`--upstream-ca`, `--upstream-insecure`);
+    /// nil: the resend stops at a STARTTLS.
+    public var tls: ResendTLS?
 
-    public init(host: String, port: Int, replyTimeout: Double = 30, connectTimeout: Double = 10, closeGrace: Double = 2) {
+    public init(
+        host: String, port: Int, replyTimeout: Double = 30, connectTimeout: Double = 10, closeGrace: Double = 2, tls: ResendTLS? = nil
+    ) {
         self.host = host
         self.port = port
         self.replyTimeout = replyTimeout
         self.connectTimeout = connectTimeout
         self.closeGrace = closeGrace
+        self.tls = tls
     }
 
     /// `host:port`, `[::1]:25`.
@@ -62,17 +74,16 @@ public struct LiveResender: Sendable {
             appendStopNote(conversation, into: &result)
             return result
         }
-        let socket: BlockingTCPSocket
+        let connection: ResendConnection
         do {
-            socket = try BlockingTCPSocket.connect(host: host, port: port, timeout: connectTimeout)
+            connection = try ResendConnection.connect(host: host, port: port, timeout: connectTimeout)
         } catch {
             result.notes.append(ResendNote(kind: .connectFailed, detail: error.description))
             result.notResent = conversation.replies.count
             return result
         }
-        result.connectedTo = socket.remoteDescription
-        defer { socket.closeNow() }
-        var session = LiveSession(socket: socket)
+        result.connectedTo = connection.remoteDescription
+        var lastReply: ResendReply?
         let stopsWithTLS: Bool
         switch conversation.stop {
         case .startTLS, .relay: stopsWithTLS = true
@@ -80,28 +91,33 @@ public struct LiveResender: Sendable {
         }
         for (index, step) in conversation.steps.enumerated() {
             let isLast = index == conversation.steps.count - 1
-            let deadline = Deadline(after: replyTimeout)
+            let deadline = NIODeadline.now() + Self.timeAmount(replyTimeout)
+            if step.startsTLS, !startTLS(on: connection, step: index, after: lastReply, until: deadline, into: &result) {
+                result.notResent = conversation.steps[index...].reduce(0) { $0 + $1.replies.count }
+                break
+            }
             result.capturedReplies += step.replies.count
             var ending = StepEnding.complete
             var stepReplies: [ResendReply] = []
-            if step.clientBytes.readableBytes > 0, session.serverHasClosed() {
+            if step.clientBytes.readableBytes > 0, connection.serverHasClosed() {
                 // Nothing to send to: the server closed after the previous step.
                 ending = .closed
             } else {
                 result.stepsSent += 1
-                if step.clientBytes.readableBytes > 0, let failure = session.send(step.clientBytes, until: deadline) {
-                    ending = .failed(failure)
+                if step.clientBytes.readableBytes > 0, let stopped = connection.send(step.clientBytes, until: deadline) {
+                    ending = stopped
                 }
             }
-            stepReplies += session.takeReplies()
+            stepReplies += connection.takeReplies()
             if case .complete = ending {
-                ending = session.waitForReplies(step.replies.count, have: &stepReplies, until: deadline)
+                ending = connection.waitForReplies(step.replies.count, have: &stepReplies, until: deadline)
             }
             if isLast, !stopsWithTLS, case .complete = ending {
                 // The client is done: the server may still close, or say more.
-                socket.shutdownOutput()
-                session.waitForClose(have: &stepReplies, until: Deadline(after: closeGrace))
+                connection.shutdownOutput()
+                connection.waitForClose(have: &stepReplies, until: .now() + Self.timeAmount(closeGrace))
             }
+            lastReply = stepReplies.last
             compare(step, index, stepReplies, ending, firstReceived: result.receivedReplies, into: &result)
             result.receivedReplies += stepReplies.count
             switch ending {
@@ -135,6 +151,39 @@ public struct LiveResender: Sendable {
         return result
     }
 
+    /// Before a step the captured client sent inside TLS: the live server must have accepted
+    /// STARTTLS too, then the handshake must succeed; false (with a note) when the resend stops.
+    private func startTLS(
+        on connection: ResendConnection, step: Int, after reply: ResendReply?, until deadline: NIODeadline, into result: inout ResendResult
+    ) -> Bool {
+        guard let tls else { return false }
+        guard reply?.code == 220 else {
+            result.notes.append(
+                ResendNote(
+                    kind: .startTLS, step: step - 1,
+                    detail: "STARTTLS got 220 in the capture but \(reply.map { "\($0.code.map(String.init) ?? "no code") \($0.text)" } ?? "no reply") "
+                        + "here: the rest of the session is TLS and was not resent"))
+            return false
+        }
+        // Verified against the target's name, or its IP address when it was given as one.
+        let hostname = IPAddress(host: host) == nil ? host : nil
+        let (dropped, failure) = connection.startTLS(tls, serverHostname: hostname, until: deadline)
+        if dropped > 0 {
+            result.notes.append(
+                ResendNote(kind: .startTLS, step: step - 1, detail: "the server sent \(dropped) octets after its 220 to STARTTLS; dropped"))
+        }
+        if let failure {
+            result.notes.append(ResendNote(kind: .tlsFailed, step: step, detail: failure.description + "; the rest was not resent"))
+            return false
+        }
+        result.notes.append(
+            ResendNote(
+                kind: .tls, step: step,
+                detail: "TLS with the server after STARTTLS"
+                    + (tls.verifiesCertificate ? ", its certificate verified" : ", its certificate not verified (--upstream-insecure)")))
+        return true
+    }
+
     /// Why the conversation ended before the captured connection did, if it did.
     private func appendStopNote(_ conversation: CapturedConversation, into result: inout ResendResult) {
         switch conversation.stop {
@@ -142,7 +191,10 @@ public struct LiveResender: Sendable {
             result.notes.append(
                 ResendNote(
                     kind: .startTLS, step: step,
-                    detail: "STARTTLS got 220 in the capture: the rest of the session is TLS and was not resent"))
+                    detail: "STARTTLS got 220 in the capture: the rest of the session is TLS and was not resent"
+                        + (tls == nil
+                            ? " (with --upstream-ca or --upstream-insecure, a capture of the clear text, as proxy --tls terminate --record writes, is resent past it)"
+                            : " (the capture holds it encrypted)")))
         case .relay(let step):
             result.notes.append(
                 ResendNote(kind: .relay, step: step, detail: "the session became a blind relay in the capture; the rest was not resent"))
@@ -203,6 +255,10 @@ public struct LiveResender: Sendable {
                         + "so the differences after this one follow from it"))
             return
         }
+    }
+
+    static func timeAmount(_ seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64(max(0, seconds) * 1e9))
     }
 
     static func seconds(_ value: Double) -> String {

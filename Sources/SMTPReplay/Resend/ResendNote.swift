@@ -21,6 +21,10 @@ public struct ResendNote: Hashable, Sendable {
         case failed = "connection-failed"
         /// No connection to the target.
         case connectFailed = "connect-failed"
+        /// The capture's client started TLS and the resend did too (`ResendTLS`): how it went.
+        case tls
+        /// The TLS handshake with the live server failed; the rest was not resent.
+        case tlsFailed = "tls-failed"
     }
 
     public var kind: Kind
@@ -36,8 +40,8 @@ public struct ResendNote: Hashable, Sendable {
     /// Notes that make the session's outcome a difference (exit status 1).
     public var isFailure: Bool {
         switch kind {
-        case .closed, .failed, .connectFailed, .timeout: true
-        case .startTLS, .relay, .gap, .midStream, .diverged: false
+        case .closed, .failed, .connectFailed, .timeout, .tlsFailed: true
+        case .startTLS, .relay, .gap, .midStream, .diverged, .tls: false
         }
     }
 }

@@ -133,7 +133,7 @@ public struct ResendReportRenderer: Sendable {
 
     private func header(_ result: ResendResult, _ event: String, at time: SMTPTimestamp) -> JSONLineWriter {
         var object = JSONLineWriter()
-        object.field("ts", time.rfc3339)
+        object.field("ts", time)
         object.field("session", result.session)
         object.field("event", event)
         return object

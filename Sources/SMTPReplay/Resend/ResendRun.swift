@@ -26,7 +26,9 @@ public struct ResendRun: Sendable {
             var sessions = 0
             var differing = 0
             do {
-                try ConversationReader(path: path).run { conversation in
+                var reader = ConversationReader(path: path)
+                reader.followsSTARTTLS = resender.tls != nil
+                try reader.run { conversation in
                     let result = resender.resend(conversation)
                     sessions += 1
                     if !result.matches { differing += 1 }

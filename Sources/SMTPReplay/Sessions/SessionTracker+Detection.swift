@@ -29,8 +29,8 @@ extension SessionTracker {
         let server = info.sender(of: roles.serverDirection)
         var configuration = InspectionConfiguration(
             sessionID: sessionID,
-            client: Endpoint(host: client.host, port: Int(client.port)),
-            server: Endpoint(host: server.host, port: Int(server.port)),
+            client: Endpoint(address: client.address, port: Int(client.port)),
+            server: Endpoint(address: server.address, port: Int(server.port)),
             source: source,
             dryRun: dryRun,
             tlsMode: tlsMode

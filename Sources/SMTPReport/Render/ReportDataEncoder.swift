@@ -5,14 +5,9 @@ import SMTPCore
 /// arrays, times are microseconds (a session's start since the epoch, its steps since its start):
 /// a 10,000-session log stays a few megabytes.
 ///
-///     {"strings":[…],"rules":[i…],"anomalies":[i…],"sessions":[
-///       [id, client, server, source, start, duration, endReason, tls, messages, bytesFromClient,
-///        bytesFromServer, [senders], [recipients], [rules], [anomalies], replyClassMask, [steps]]]}
-///
-/// Steps: `[0,t,verb,arg,action,rule,forwarded]` command, `[1,t,code,text,for,local,[rules],
-/// [[keyword,rule,action]…]]` reply, `[2,t,from,[rcpt…],size,result,subject]` message,
-/// `[3,t,kind,detail]` anomaly, `[4,t,reason,tls,bytesFromClient,bytesFromServer]` end,
-/// `[5,t,count]` steps left out (a session longer than `stepLimit`).
+/// The positions are defined once, in `ReportData.LAYOUT` at the top of `Resources/report.js`
+/// (session fields, then one list per step kind); `ReportDataLayoutTests` runs that file's reader
+/// in node on this encoder's output, so the two cannot drift apart.
 struct ReportDataEncoder {
     var stepLimit = 2_000
     private var strings: [String] = []

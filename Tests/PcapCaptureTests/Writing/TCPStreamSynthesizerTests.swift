@@ -1,11 +1,12 @@
+import IPAddressing
 import NIOCore
 import PcapCapture
 import Testing
 
 @Suite("TCPStreamSynthesizer")
 struct TCPStreamSynthesizerTests {
-    static let client = TCPEndpoint(address: NetworkAddress("192.0.2.10")!, port: 51_234)
-    static let server = TCPEndpoint(address: NetworkAddress("198.51.100.25")!, port: 25)
+    static let client = TCPEndpoint(address: IPAddress("192.0.2.10")!, port: 51_234)
+    static let server = TCPEndpoint(address: IPAddress("198.51.100.25")!, port: 25)
     static let t = PacketTimestamp(seconds: 1_764_403_200)
 
     func decode(_ frame: SynthesizedFrame) -> TCPSegment? {
@@ -48,8 +49,8 @@ struct TCPStreamSynthesizerTests {
 
     @Test(arguments: ["192.0.2.10", "2001:db8::a"])
     func checksumsAreValid(clientAddress: String) throws {
-        let client = TCPEndpoint(address: NetworkAddress(clientAddress)!, port: 51_234)
-        let server = TCPEndpoint(address: NetworkAddress(clientAddress.contains(":") ? "2001:db8::19" : "198.51.100.25")!, port: 25)
+        let client = TCPEndpoint(address: IPAddress(clientAddress)!, port: 51_234)
+        let server = TCPEndpoint(address: IPAddress(clientAddress.contains(":") ? "2001:db8::19" : "198.51.100.25")!, port: 25)
         var tcp = TCPStreamSynthesizer(client: client, server: server)
         var frames = tcp.open(at: Self.t)
         frames += tcp.send(from: .client, Array("EHLO odd-length\r\n!".utf8), at: Self.t)
@@ -68,7 +69,7 @@ struct TCPStreamSynthesizerTests {
     }
 
     @Test func mixedFamiliesAreWrittenAsIPv6() throws {
-        var tcp = TCPStreamSynthesizer(client: TCPEndpoint(address: NetworkAddress("2001:db8::a")!, port: 1), server: Self.server)
+        var tcp = TCPStreamSynthesizer(client: TCPEndpoint(address: IPAddress("2001:db8::a")!, port: 1), server: Self.server)
         let syn = try #require(decode(tcp.open(at: Self.t)[0]))
         #expect(syn.destination.host == "::ffff:198.51.100.25")
     }

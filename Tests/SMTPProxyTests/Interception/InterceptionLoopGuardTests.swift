@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 import Testing
 
@@ -20,7 +21,7 @@ import Testing
     @Test func aWildcardListenerLoopsForTheHostsOwnAddressesOnly() throws {
         let any4 = try address("0.0.0.0", 25)
         let any6 = try address("::", 25)
-        let local = { ["192.0.2.7", "2001:db8::7"] }
+        let local = { [IPAddress("192.0.2.7")!, IPAddress("2001:db8::7")!] }
         #expect(LoopGuard.isOwnListener(try address("192.0.2.7", 25), listener: any4, localAddresses: local))
         #expect(LoopGuard.isOwnListener(try address("127.0.0.1", 25), listener: any4, localAddresses: local))
         #expect(LoopGuard.isOwnListener(try address("::ffff:192.0.2.7", 25), listener: any6, localAddresses: local))

@@ -1,4 +1,5 @@
 import Foundation
+import IPAddressing
 import NIOCore
 import SMTPProxy
 import Testing
@@ -9,7 +10,7 @@ import Testing
     /// `--proxy-protocol-in --proxy-protocol-from 127.0.0.1/32`, and `--proxy-protocol-out`.
     static func settings(outgoing: ProxyProtocolVersion? = nil, headerTimeout: TimeAmount = .seconds(5)) throws -> ProxyProtocolSettings {
         ProxyProtocolSettings(
-            acceptsHeader: true, allowedPeers: [try CIDRBlock(parsing: "127.0.0.1/32")], outgoing: outgoing, headerTimeout: headerTimeout)
+            acceptsHeader: true, allowedPeers: [try CIDR(parsing: "127.0.0.1/32")], outgoing: outgoing, headerTimeout: headerTimeout)
     }
 
     /// A fake server that greets and answers every command (`221` to QUIT); with `expectsHeader`

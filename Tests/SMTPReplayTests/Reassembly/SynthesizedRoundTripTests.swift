@@ -1,3 +1,4 @@
+import IPAddressing
 import TestSupport
 import Foundation
 import NIOCore
@@ -57,8 +58,8 @@ struct SynthesizedRoundTripTests {
     @Test(arguments: cases)
     func readsBackToTheSameBytes(client: String, server: String, isn: UInt32) throws {
         let directory = try TemporaryDirectory()
-        let clientEndpoint = TCPEndpoint(address: NetworkAddress(client)!, port: 51_234)
-        let serverEndpoint = TCPEndpoint(address: NetworkAddress(server)!, port: 25)
+        let clientEndpoint = TCPEndpoint(address: IPAddress(client)!, port: 51_234)
+        let serverEndpoint = TCPEndpoint(address: IPAddress(server)!, port: 25)
         let written = try Self.write(directory, client: clientEndpoint, server: serverEndpoint, isn: isn)
 
         let connections = try StreamCollector.connections(of: written.path)
@@ -79,8 +80,8 @@ struct SynthesizedRoundTripTests {
     @Test func tsharkFindsValidChecksumsCleanTCPAndSMTP() throws {
         let directory = try TemporaryDirectory()
         let written = try Self.write(
-            directory, client: TCPEndpoint(address: NetworkAddress("192.0.2.10")!, port: 51_234),
-            server: TCPEndpoint(address: NetworkAddress("198.51.100.25")!, port: 25), isn: 0xFFFF_FF00)
+            directory, client: TCPEndpoint(address: IPAddress("192.0.2.10")!, port: 51_234),
+            server: TCPEndpoint(address: IPAddress("198.51.100.25")!, port: 25), isn: 0xFFFF_FF00)
         let fields = try Tshark.run([
             "-r", written.path, "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
             "-T", "fields", "-E", "separator=|", "-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "tcp.analysis.flags",

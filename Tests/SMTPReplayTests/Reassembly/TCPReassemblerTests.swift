@@ -1,3 +1,4 @@
+import IPAddressing
 import TestSupport
 import NIOCore
 import PcapCapture
@@ -203,8 +204,8 @@ struct TCPReassemblerTests {
     @Test func interleavedConnectionsStaySeparate() {
         var one = Segments()
         var two = Segments()
-        two.a = TCPEndpoint(address: NetworkAddress("2001:db8::a")!, port: 40_001)
-        two.b = TCPEndpoint(address: NetworkAddress("2001:db8::19")!, port: 2525)
+        two.a = TCPEndpoint(address: IPAddress("2001:db8::a")!, port: 40_001)
+        two.b = TCPEndpoint(address: IPAddress("2001:db8::19")!, port: 2525)
         let connections = run([
             one.segment(.a, seq: 0, flags: [.syn]),
             two.segment(.a, seq: 500, flags: [.syn]),
@@ -324,7 +325,7 @@ struct TCPReassemblerMaintenanceTests {
         reassembler.process(s.segment(.a, seq: 0, flags: [.syn]), into: &events)
         // Another connection, 200 seconds later.
         var other = Segments()
-        other.a = TCPEndpoint(address: NetworkAddress("192.0.2.99")!, port: 1)
+        other.a = TCPEndpoint(address: IPAddress("192.0.2.99")!, port: 1)
         other.time = s.time.advanced(byNanoseconds: 200_000_000_000)
         events.removeAll()
         reassembler.process(other.segment(.a, seq: 0, flags: [.syn]), into: &events)

@@ -100,7 +100,7 @@ struct LiveResenderTests {
         #expect(rcpt.received?.text.contains("Recipient address rejected") == true)
         // DATA is refused too, and what follows (the message, sent as commands) ends the session.
         #expect(result.differences.contains { $0.verb == "DATA" && $0.received?.code == 554 })
-        #expect(result.notes.map(\.kind) == [.diverged])
+        #expect(result.notes.map(\.kind) == [.diverged], "\(Self.describe([result]))")
 
         let run = ResendRun(
             files: [Corpus.path("captures/swaks-plain.pcap"), Corpus.path("captures/several-sessions.pcap")],

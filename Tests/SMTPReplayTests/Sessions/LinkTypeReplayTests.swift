@@ -1,3 +1,4 @@
+import IPAddressing
 import TestSupport
 import NIOCore
 import PcapCapture
@@ -33,8 +34,8 @@ struct LinkTypeReplayTests {
         let directory = try TemporaryDirectory()
         let isIPv6 = clientAddress.contains(":")
         var tcp = TCPStreamSynthesizer(
-            client: TCPEndpoint(address: NetworkAddress(clientAddress)!, port: 40_000),
-            server: TCPEndpoint(address: NetworkAddress(isIPv6 ? "2001:db8::19" : "198.51.100.25")!, port: 587))
+            client: TCPEndpoint(address: IPAddress(clientAddress)!, port: 40_000),
+            server: TCPEndpoint(address: IPAddress(isIPv6 ? "2001:db8::19" : "198.51.100.25")!, port: 587))
         let time = PacketTimestamp(seconds: 1_764_403_200, nanoseconds: 123_456_789)
         var frames = tcp.open(at: time)
         frames += tcp.send(from: .server, Array("220 mx ESMTP\r\n".utf8), at: time)

@@ -1,3 +1,4 @@
+import IPAddressing
 import TestSupport
 import Foundation
 import NIOCore
@@ -146,7 +147,7 @@ struct ReplayDriverTests {
 
     @Test func otherProtocolsProduceNothing() {
         var conversation = Conversation()
-        conversation.server = TCPEndpoint(address: NetworkAddress("198.51.100.80")!, port: 80)
+        conversation.server = TCPEndpoint(address: IPAddress("198.51.100.80")!, port: 80)
         let events = Conversation.replay(conversation.segments([
             .client("GET / HTTP/1.1\r\nHost: example.org\r\n\r\n"), .server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
         ]))
@@ -155,8 +156,8 @@ struct ReplayDriverTests {
 
     @Test func smtpOnAnyPortAndWithoutHandshake() {
         var conversation = Conversation()
-        conversation.server = TCPEndpoint(address: NetworkAddress("2001:db8::19")!, port: 10_025)
-        conversation.client = TCPEndpoint(address: NetworkAddress("2001:db8::a")!, port: 40_000)
+        conversation.server = TCPEndpoint(address: IPAddress("2001:db8::19")!, port: 10_025)
+        conversation.client = TCPEndpoint(address: IPAddress("2001:db8::a")!, port: 40_000)
         conversation.handshake = false
         let events = Conversation.replay(conversation.segments([.client("EHLO x\r\n"), .server("250 mx\r\n")]))
         #expect(events.map(\.summary) == ["start", "command EHLO forward", "reply 250 greeting", "end incomplete"])

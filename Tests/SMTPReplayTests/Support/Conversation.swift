@@ -1,3 +1,4 @@
+import IPAddressing
 import NIOCore
 import PcapCapture
 import SMTPCore
@@ -14,8 +15,8 @@ struct Conversation {
         case closeServer
     }
 
-    var client = TCPEndpoint(address: NetworkAddress("192.0.2.10")!, port: 51_234)
-    var server = TCPEndpoint(address: NetworkAddress("198.51.100.25")!, port: 25)
+    var client = TCPEndpoint(address: IPAddress("192.0.2.10")!, port: 51_234)
+    var server = TCPEndpoint(address: IPAddress("198.51.100.25")!, port: 25)
     var handshake = true
     var maximumSegmentSize = 1460
 

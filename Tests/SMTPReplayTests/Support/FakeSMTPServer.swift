@@ -57,12 +57,14 @@ final class FakeSMTPServer: @unchecked Sendable {
     func stop() {
         lock.lock()
         stopped = true
-        let open = connections
+        // Under the lock: `serve` closes a descriptor (and forgets it) under it too, so every one
+        // shut down here is still this server's. A closed number can be reused at once by any
+        // socket of the process (the resend's own connection in another test).
+        for descriptor in connections { shutdown(descriptor, Int32(SHUT_RDWR)) }
         connections = []
         lock.unlock()
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
-        for descriptor in open { shutdown(descriptor, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
@@ -83,7 +85,12 @@ final class FakeSMTPServer: @unchecked Sendable {
     }
 
     private func serve(_ descriptor: Int32) {
-        defer { close(descriptor) }
+        defer {
+            lock.lock()
+            connections.removeAll { $0 == descriptor }
+            close(descriptor)
+            lock.unlock()
+        }
         write(descriptor, greeting + "\r\n")
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)

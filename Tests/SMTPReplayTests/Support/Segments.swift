@@ -1,10 +1,11 @@
+import IPAddressing
 import NIOCore
 import PcapCapture
 
 /// Builds TCP segments of one connection by hand (`a` is the client, `b` the server).
 struct Segments {
-    var a = TCPEndpoint(address: NetworkAddress("192.0.2.10")!, port: 40_000)
-    var b = TCPEndpoint(address: NetworkAddress("198.51.100.25")!, port: 25)
+    var a = TCPEndpoint(address: IPAddress("192.0.2.10")!, port: 40_000)
+    var b = TCPEndpoint(address: IPAddress("198.51.100.25")!, port: 25)
     var time = PacketTimestamp(seconds: 1_000)
 
     enum Side { case a, b }

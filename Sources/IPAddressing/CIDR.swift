@@ -1,4 +1,5 @@
-/// A block of addresses for a rule's `client:` key: an address and a prefix length.
+/// A block of addresses: an address and a prefix length. Rule files' `client:` and the proxy's
+/// `--proxy-protocol-from` both use it.
 ///
 ///     203.0.113.0/24     IPv4
 ///     2001:db8::/32      IPv6
@@ -14,39 +15,39 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `address[/length]`. Host bits must be zero: `203.0.113.5/24` is refused with a
     /// suggestion (`203.0.113.0/24`), as it is usually a typo for one address or for the network.
-    public init(parsing text: String) throws(FilterError) {
+    /// The error is one line naming the value.
+    public init(parsing text: String) throws(CIDRError) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        let addressText = String(parts[0])
-        guard !addressText.contains("%"), let address = IPAddress(addressText) else {
-            throw FilterError("'\(text)' is not an IP address or CIDR block (e.g. 203.0.113.0/24, 2001:db8::/32)")
+        guard let address = IPAddress(String(parts[0])) else {
+            throw CIDRError("'\(text)' is not an IP address or CIDR block (e.g. 203.0.113.0/24, 2001:db8::/32)")
         }
-        let maxLength = address.bytes.count * 8
+        let maxLength = address.isIPv4 ? 32 : 128
         var length = maxLength
         if parts.count == 2 {
             guard let value = Int(parts[1]), parts[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
                 (0...maxLength).contains(value)
             else {
-                throw FilterError("'\(text)' has an invalid prefix length (0…\(maxLength) for IPv\(maxLength == 32 ? 4 : 6))")
+                throw CIDRError("'\(text)' has an invalid prefix length (0…\(maxLength) for IPv\(address.isIPv4 ? 4 : 6))")
             }
             length = value
         }
-        let network = Self.masked(address, to: length)
+        let network = address.masked(to: length)
         guard network == address else {
-            throw FilterError("'\(text)' has host bits set (did you mean \(network)/\(length) or \(address)?)")
+            throw CIDRError("'\(text)' has host bits set (did you mean \(network)/\(length) or \(address)?)")
         }
         self.network = network
         self.prefixLength = length
     }
 
     public init(network: IPAddress, prefixLength: Int) {
-        precondition((0...network.bytes.count * 8).contains(prefixLength))
-        self.network = Self.masked(network, to: prefixLength)
+        precondition((0...(network.isIPv4 ? 32 : 128)).contains(prefixLength))
+        self.network = network.masked(to: prefixLength)
         self.prefixLength = prefixLength
     }
 
     public func contains(_ address: IPAddress) -> Bool {
-        if address.bytes.count == network.bytes.count {
-            return Self.masked(address, to: prefixLength) == network
+        if address.family == network.family {
+            return address.masked(to: prefixLength) == network
         }
         if network.isIPv4, let unmapped = address.unmappedIPv4 {
             return contains(unmapped)
@@ -58,13 +59,4 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(network)/\(prefixLength)" }
-
-    private static func masked(_ address: IPAddress, to length: Int) -> IPAddress {
-        var bytes = address.bytes
-        for index in bytes.indices {
-            let bitsKept = min(max(length - index * 8, 0), 8)
-            bytes[index] &= bitsKept == 0 ? 0 : ~UInt8(0) << (8 - bitsKept)
-        }
-        return IPAddress(bytes: bytes)
-    }
 }

@@ -1,4 +1,5 @@
-import SMTPFilters
+import IPAddressing
+import IPAddressing
 import Testing
 
 @Suite struct CIDRTests {
@@ -26,7 +27,7 @@ import Testing
         ("fe80::1%eth0", "'fe80::1%eth0' is not an IP address or CIDR block (e.g. 203.0.113.0/24, 2001:db8::/32)"),
     ])
     func refuses(text: String, message: String) {
-        #expect(throws: FilterError(message)) { try CIDR(parsing: text) }
+        #expect(throws: CIDRError(message)) { try CIDR(parsing: text) }
     }
 
     @Test(arguments: [

@@ -1,9 +1,13 @@
-/// An IPv4 or IPv6 address as a small value (no String on the packet path).
+/// An IPv4 or IPv6 address as a small value: the one address type of rule files (`client:`),
+/// the PROXY protocol (`--proxy-protocol-from`), the engine's endpoints and pcap decoding. Two
+/// words, no heap: packets and sockets hand in bytes, not text.
 ///
-///     NetworkAddress("192.0.2.7")?.description        // "192.0.2.7"
-///     NetworkAddress("2001:DB8:0:0::1")?.description  // "2001:db8::1" (RFC 5952 form)
-///     NetworkAddress(ipv4: 0xC000_0207)                // 192.0.2.7
-public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
+///     IPAddress("192.0.2.7")?.description           // "192.0.2.7"
+///     IPAddress("2001:DB8:0:0::1")?.description     // "2001:db8::1" (RFC 5952 form)
+///     IPAddress("::ffff:192.0.2.1")?.unmappedIPv4   // 192.0.2.1
+///     IPAddress(ipv4: 0xC000_0207)                  // 192.0.2.7
+///     IPAddress(bytes: [192, 0, 2, 7])              // from 4 or 16 network-order bytes
+public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     public enum Family: UInt8, Hashable, Sendable {
         case ipv4 = 4
         case ipv6 = 6
@@ -45,6 +49,13 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    public var isIPv4: Bool { family == .ipv4 }
+
+    /// IPv4 before IPv6, then by value.
+    public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
+        (lhs.family.rawValue, lhs.high, lhs.low) < (rhs.family.rawValue, rhs.high, rhs.low)
+    }
+
     /// The IPv4 address as a number (nil for IPv6).
     public var ipv4Value: UInt32? { family == .ipv4 ? UInt32(truncatingIfNeeded: low) : nil }
 
@@ -59,6 +70,32 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
                 let word = index < 8 ? high : low
                 return UInt8(truncatingIfNeeded: word >> (56 - 8 * UInt64(index % 8)))
             }
+        }
+    }
+
+    /// `192.0.2.1` for `::ffff:192.0.2.1` (RFC 4291 §2.5.5.2), nil for any other address.
+    public var unmappedIPv4: IPAddress? {
+        guard family == .ipv6, high == 0, low >> 32 == 0xFFFF else { return nil }
+        return IPAddress(ipv4: UInt32(truncatingIfNeeded: low))
+    }
+
+    /// `::ffff:192.0.2.1` for `192.0.2.1`, nil for an IPv6 address.
+    public var ipv4Mapped: IPAddress? {
+        guard family == .ipv4 else { return nil }
+        return IPAddress(ipv6High: 0, low: 0xFFFF << 32 | low)
+    }
+
+    /// The first `length` bits kept, the rest zero (a CIDR block's network).
+    func masked(to length: Int) -> IPAddress {
+        switch family {
+        case .ipv4:
+            let mask: UInt64 = length <= 0 ? 0 : (0xFFFF_FFFF << (32 - min(length, 32))) & 0xFFFF_FFFF
+            return IPAddress(ipv4: UInt32(truncatingIfNeeded: low & mask))
+        case .ipv6:
+            // Swift's `<<` gives 0 for a shift by 64 or more.
+            let highMask: UInt64 = length <= 0 ? 0 : ~UInt64(0) << (64 - min(length, 64))
+            let lowMask: UInt64 = length <= 64 ? 0 : ~UInt64(0) << (128 - min(length, 128))
+            return IPAddress(ipv6High: high & highMask, low: low & lowMask)
         }
     }
 
@@ -85,7 +122,7 @@ public struct NetworkAddress: Hashable, Sendable, CustomStringConvertible {
             let word = index < 4 ? high : low
             return UInt16(truncatingIfNeeded: word >> (48 - 16 * UInt64(index % 4)))
         }
-        // The longest run of at least two zero groups (the first one on a tie).
+        // RFC 5952 §4.2: the longest run of at least two zero groups (the first one on a tie).
         var bestStart = -1
         var bestLength = 1
         var index = 0

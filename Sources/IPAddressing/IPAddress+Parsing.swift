@@ -1,12 +1,24 @@
-extension NetworkAddress {
-    /// Parses `192.0.2.7`, `2001:db8::1`, `::ffff:192.0.2.7` (no zone, no brackets); nil otherwise.
+extension IPAddress {
+    /// Parses numeric text: `192.0.2.7`, `2001:db8::1`, `::ffff:192.0.2.7`, `64:ff9b::192.0.2.33`;
+    /// nil for anything else (host names, brackets, zones, prefixes). IPv4 parts with leading
+    /// zeros (`010.0.0.1`) are refused: some resolvers read them as octal.
     public init?(_ text: String) {
         if let value = Self.parseIPv4(Substring(text)) {
             self.init(ipv4: value)
             return
         }
-        guard let (high, low) = Self.parseIPv6(text) else { return nil }
+        guard let (high, low) = Self.parseIPv6(Substring(text)) else { return nil }
         self.init(ipv6High: high, low: low)
+    }
+
+    /// A host as a socket or a log spells it: as `init(_:)`, except that the zone of a scoped
+    /// IPv6 address is dropped (`fe80::1%eth0` → `fe80::1`).
+    public init?(host: String) {
+        if let zone = host.firstIndex(of: "%"), host.contains(":") {
+            self.init(String(host[..<zone]))
+        } else {
+            self.init(host)
+        }
     }
 
     static func parseIPv4(_ text: Substring) -> UInt32? {
@@ -14,35 +26,18 @@ extension NetworkAddress {
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
-            guard !part.isEmpty, part.count <= 3, part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let octet = UInt32(part), octet <= 255
+            guard (1...3).contains(part.utf8.count), part.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                part.utf8.count == 1 || part.utf8.first != 0x30, let octet = UInt32(part), octet <= 255
             else { return nil }
             value = value << 8 | octet
         }
         return value
     }
 
-    static func parseIPv6(_ text: String) -> (UInt64, UInt64)? {
+    static func parseIPv6(_ text: Substring) -> (UInt64, UInt64)? {
         guard text.contains(":") else { return nil }
         let halves = splitAtDoubleColon(text)
         guard halves.count <= 2 else { return nil }
-        func groups(_ part: Substring, allowIPv4Tail: Bool) -> [UInt16]? {
-            if part.isEmpty { return [] }
-            var result: [UInt16] = []
-            let fields = part.split(separator: ":", omittingEmptySubsequences: false)
-            for (index, field) in fields.enumerated() {
-                if allowIPv4Tail, index == fields.count - 1, field.contains(".") {
-                    guard let v4 = parseIPv4(field) else { return nil }
-                    result.append(UInt16(v4 >> 16))
-                    result.append(UInt16(v4 & 0xFFFF))
-                    continue
-                }
-                guard !field.isEmpty, field.count <= 4, field.utf8.allSatisfy(\.isHexDigit), let group = UInt16(field, radix: 16)
-                else { return nil }
-                result.append(group)
-            }
-            return result
-        }
         var all: [UInt16]
         if halves.count == 2 {
             guard let head = groups(halves[0], allowIPv4Tail: false), let tail = groups(halves[1], allowIPv4Tail: true),
@@ -60,11 +55,28 @@ extension NetworkAddress {
         }
         return (high, low)
     }
-}
 
-extension NetworkAddress {
+    /// `2001:db8` → two groups; the last one may be a dotted IPv4 address (two groups).
+    private static func groups(_ part: Substring, allowIPv4Tail: Bool) -> [UInt16]? {
+        if part.isEmpty { return [] }
+        var result: [UInt16] = []
+        let fields = part.split(separator: ":", omittingEmptySubsequences: false)
+        for (index, field) in fields.enumerated() {
+            if allowIPv4Tail, index == fields.count - 1, field.contains(".") {
+                guard let v4 = parseIPv4(field) else { return nil }
+                result.append(UInt16(v4 >> 16))
+                result.append(UInt16(v4 & 0xFFFF))
+                continue
+            }
+            guard (1...4).contains(field.utf8.count), field.utf8.allSatisfy(\.isHexDigit), let group = UInt16(field, radix: 16)
+            else { return nil }
+            result.append(group)
+        }
+        return result.count <= 8 ? result : nil
+    }
+
     /// Splits at each `::` (the IPv6 zero run).
-    fileprivate static func splitAtDoubleColon(_ text: String) -> [Substring] {
+    private static func splitAtDoubleColon(_ text: Substring) -> [Substring] {
         var parts: [Substring] = []
         var start = text.startIndex
         var index = text.startIndex

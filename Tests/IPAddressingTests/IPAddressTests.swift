@@ -1,4 +1,5 @@
-import SMTPFilters
+import IPAddressing
+import IPAddressing
 import Testing
 
 @Suite struct IPAddressTests {
@@ -10,7 +11,6 @@ import Testing
         ("2001:DB8:0:0:0:0:0:1", "2001:db8::1", 16),
         ("::", "::", 16),
         ("::1", "::1", 16),
-        ("fe80::1%eth0", "fe80::1", 16),
         ("2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1", 16),
         ("2001:db8:1:1:1:1:1:1", "2001:db8:1:1:1:1:1:1", 16),
         ("::ffff:192.0.2.1", "::ffff:192.0.2.1", 16),
@@ -30,6 +30,17 @@ import Testing
     ])
     func refusesNonAddresses(text: String) {
         #expect(IPAddress(text) == nil)
+    }
+
+    /// A host as a socket or a log spells it may carry the zone of a link-local address; plain
+    /// address text (what rule files and CIDR blocks take) may not.
+    @Test func hostTextDropsTheZone() throws {
+        let address = try #require(IPAddress(host: "fe80::1%eth0"))
+        #expect(address.description == "fe80::1")
+        #expect(address.bytes.count == 16)
+        #expect(IPAddress("fe80::1%eth0") == nil)
+        #expect(IPAddress(host: "192.0.2.1%eth0") == nil)
+        #expect(IPAddress(host: "mx.example.org") == nil)
     }
 
     @Test func mapsAndUnmapsIPv4() throws {

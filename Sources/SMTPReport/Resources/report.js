@@ -1,16 +1,121 @@
-// swiftlint:disable file_length
-/// The report page's main script (vanilla JS, no dependencies). See `ReportScript`.
-enum ReportScriptSource {
-    static let text = #"""
-(function () {
+// The report page's script (vanilla JS, no dependencies), embedded into smtp-inspect at build
+// time. Two parts: ReportData, the one definition of the data layout that ReportDataEncoder
+// writes and its reader (no DOM: the tests run it in node on the encoder's output), then the page
+// itself, which reads #report-data, fills the filter menus, pages the session list and draws the
+// selected session's ladder as SVG. The DOM holds one page of the list and one ladder at a time.
+
+var ReportData = (function () {
+  "use strict";
+  // Every string is stored once in `strings`; the rows refer to it by index. Field types:
+  // "s" a string index, "s?" the same or -1 for none, "n" a number, "n?" the same or -1 for none,
+  // "b" 0 or 1, "[s]" a list of string indexes, "[step]" the steps, "[stripped]" stripped keywords.
+  var LAYOUT = {
+    top: ["strings", "rules:[s]", "anomalies:[s]", "sessions"],
+    session: ["id:s", "client:s", "server:s", "source:s", "start:n", "duration:n", "endReason:s?", "tls:s?",
+      "messages:n", "bytesFromClient:n", "bytesFromServer:n", "senders:[s]", "recipients:[s]", "rules:[s]",
+      "anomalies:[s]", "replyClasses:n", "steps:[step]"],
+    // A step is [kind, time, fields…]: kind is the position in this list, time is microseconds since
+    // the session's start.
+    steps: [
+      ["command", "verb:s", "arg:s", "action:s", "rule:s?", "forwarded:s?"],
+      ["reply", "code:n", "text:s", "for:s?", "local:b", "rules:[s]", "stripped:[stripped]"],
+      ["message", "from:s", "to:[s]", "size:n", "result:n?", "subject:s?"],
+      ["anomaly", "kind:s", "detail:s"],
+      ["end", "reason:s", "tls:s?", "bytesFromClient:n", "bytesFromServer:n"],
+      ["omitted", "count:n"]
+    ],
+    stripped: ["keyword:s", "rule:s?", "action:s?"]
+  };
+
+  function split(field) {
+    var colon = field.indexOf(":");
+    return { name: field.slice(0, colon), type: field.slice(colon + 1) };
+  }
+  // name → position in a row; `offset` skips leading positions (a step's kind and time).
+  function fields(list, offset) {
+    var out = {};
+    list.forEach(function (field, i) { out[split(field).name] = i + (offset || 0); });
+    return out;
+  }
+  var STEP = {}, STEP_FIELDS = {};
+  LAYOUT.steps.forEach(function (kind, i) {
+    STEP[kind[0]] = i;
+    STEP_FIELDS[kind[0]] = fields(kind.slice(1), 2);
+  });
+
+  function fail(path, what, v) { throw new Error("report data: " + path + ": " + what + ", got " + JSON.stringify(v)); }
+  function isInt(v) { return typeof v === "number" && Math.floor(v) === v; }
+  function string(S, v, path) {
+    if (!isInt(v) || v < 0 || v >= S.length) fail(path, "a string index below " + S.length, v);
+    return S[v];
+  }
+  function list(v, path) {
+    if (!Array.isArray(v)) fail(path, "a list", v);
+    return v;
+  }
+  function value(S, type, v, path) {
+    switch (type) {
+      case "s": return string(S, v, path);
+      case "s?": return v === -1 ? null : string(S, v, path);
+      case "n": if (!isInt(v)) fail(path, "an integer", v); return v;
+      case "n?": if (!isInt(v)) fail(path, "an integer", v); return v === -1 ? null : v;
+      case "b": if (v !== 0 && v !== 1) fail(path, "0 or 1", v); return v === 1;
+      case "[s]": return list(v, path).map(function (x, i) { return string(S, x, path + "[" + i + "]"); });
+      case "[step]": return list(v, path).map(function (x, i) { return step(S, x, path + "[" + i + "]"); });
+      case "[stripped]": return list(v, path).map(function (x, i) { return row(S, LAYOUT.stripped, x, 0, path + "[" + i + "]"); });
+    }
+    fail(path, "a known field type", type);
+  }
+  function row(S, layout, values, offset, path, into) {
+    list(values, path);
+    if (values.length !== layout.length + offset) fail(path, (layout.length + offset) + " fields", values.length);
+    var out = into || {};
+    layout.forEach(function (field, i) {
+      var f = split(field);
+      out[f.name] = value(S, f.type, values[i + offset], path + "." + f.name);
+    });
+    return out;
+  }
+  // One step as an object: {type: "command", time: …, verb: …, …}.
+  function step(S, values, path) {
+    path = path || "step";
+    var kind = list(values, path)[0];
+    if (!isInt(kind) || kind < 0 || kind >= LAYOUT.steps.length) fail(path, "a step kind", kind);
+    var layout = LAYOUT.steps[kind];
+    var out = { type: layout[0], time: values[1] };
+    if (!isInt(values[1])) fail(path + ".time", "microseconds", values[1]);
+    return row(S, layout.slice(1), values, 2, path, out);
+  }
+  // The whole data block as objects, every field checked against LAYOUT (throws on the first mismatch).
+  function decode(raw) {
+    var keys = Object.keys(raw).sort(), wanted = LAYOUT.top.map(function (f) { return f.split(":")[0]; }).sort();
+    if (JSON.stringify(keys) !== JSON.stringify(wanted)) fail("top", "the keys " + wanted.join(","), keys);
+    var S = list(raw.strings, "strings");
+    S.forEach(function (v, i) { if (typeof v !== "string") fail("strings[" + i + "]", "a string", v); });
+    return {
+      rules: value(S, "[s]", raw.rules, "rules"),
+      anomalies: value(S, "[s]", raw.anomalies, "anomalies"),
+      sessions: list(raw.sessions, "sessions").map(function (r, i) { return row(S, LAYOUT.session, r, 0, "sessions[" + i + "]"); })
+    };
+  }
+  return { LAYOUT: LAYOUT, STEP: STEP, STEP_FIELDS: STEP_FIELDS, SESSION: fields(LAYOUT.session), fields: fields, step: step, decode: decode };
+})();
+if (typeof module === "object" && module.exports) module.exports = ReportData;
+
+if (typeof document === "object" && document.getElementById("report-data")) (function () {
   "use strict";
   var started = performance.now();
   var NS = "http://www.w3.org/2000/svg";
   var raw = JSON.parse(document.getElementById("report-data").textContent);
   var S = raw.strings, sessions = raw.sessions;
-  // Session fields (see ReportDataEncoder).
-  var ID = 0, CLIENT = 1, SERVER = 2, SOURCE = 3, START = 4, DURATION = 5, REASON = 6, TLS = 7, MESSAGES = 8,
-      BYTES_C = 9, BYTES_S = 10, SENDERS = 11, RECIPIENTS = 12, RULES = 13, ANOMALIES = 14, CLASSES = 15, STEPS = 16;
+  // Positions of the session fields and the command step's action (ReportData.LAYOUT).
+  var F = ReportData.SESSION;
+  var ID = F.id, CLIENT = F.client, SERVER = F.server, SOURCE = F.source, START = F.start, DURATION = F.duration,
+      REASON = F.endReason, TLS = F.tls, MESSAGES = F.messages, BYTES_C = F.bytesFromClient, BYTES_S = F.bytesFromServer,
+      SENDERS = F.senders, RECIPIENTS = F.recipients, RULES = F.rules, ANOMALIES = F.anomalies, CLASSES = F.replyClasses,
+      STEPS = F.steps;
+  var COMMAND = ReportData.STEP.command, ACTION = ReportData.STEP_FIELDS.command.action;
+  function decoded(st) { return ReportData.step(S, st); }
   var PAGE = 50, STEP_CAP = 400;
   var state = { matches: null, page: 0, selected: -1, stepCap: STEP_CAP };
 
@@ -38,7 +143,7 @@ enum ReportScriptSource {
   }
   function hasAction(row, prefix) {
     var steps = row[STEPS];
-    for (var i = 0; i < steps.length; i++) if (steps[i][0] === 0 && str(steps[i][4]).indexOf(prefix) === 0) return true;
+    for (var i = 0; i < steps.length; i++) if (steps[i][0] === COMMAND && S[steps[i][ACTION]].indexOf(prefix) === 0) return true;
     return false;
   }
 
@@ -182,7 +287,7 @@ enum ReportScriptSource {
     row("Bytes", "client " + bytes(r[BYTES_C]) + " \u00b7 server " + bytes(r[BYTES_S]));
     if (r[RULES].length) row("Rules", r[RULES].map(str).join(", "));
     pane.appendChild(meta);
-    var msgs = r[STEPS].filter(function (st) { return st[0] === 2; });
+    var msgs = r[STEPS].map(decoded).filter(function (st) { return st.type === "message"; });
     if (msgs.length) {
       var t = h("table", { "class": "messages" });
       var head = h("tr");
@@ -190,11 +295,11 @@ enum ReportScriptSource {
       t.appendChild(head);
       msgs.forEach(function (m) {
         var tr = h("tr");
-        tr.appendChild(h("td", null, S[m[2]] || "<>"));
-        tr.appendChild(h("td", null, m[3].map(str).join(", ")));
-        tr.appendChild(h("td", null, bytes(m[4])));
-        tr.appendChild(h("td", null, m[5] < 0 ? "none" : String(m[5])));
-        tr.appendChild(h("td", null, m[6] < 0 ? "" : S[m[6]]));
+        tr.appendChild(h("td", null, m.from || "<>"));
+        tr.appendChild(h("td", null, m.to.join(", ")));
+        tr.appendChild(h("td", null, bytes(m.size)));
+        tr.appendChild(h("td", null, m.result === null ? "none" : String(m.result)));
+        tr.appendChild(h("td", null, m.subject === null ? "" : m.subject));
         t.appendChild(tr);
       });
       pane.appendChild(t);
@@ -258,10 +363,10 @@ enum ReportScriptSource {
 
   function timeLabel(g, t, y) { g.appendChild(s("text", { "class": "time", x: 4, y: y + 4 }, "+" + ms(t))); }
 
-  function step(parent, st, y) {
-    var kind = st[0], t = st[1], g;
-    if (kind === 0) {
-      var verb = S[st[2]], arg = S[st[3]], action = S[st[4]], rule = str(st[5]), fwd = str(st[6]);
+  function step(parent, row, y) {
+    var st = decoded(row), kind = st.type, t = st.time, g;
+    if (kind === "command") {
+      var verb = st.verb, arg = st.arg, action = st.action, rule = st.rule, fwd = st.forwarded;
       var text = verb + (arg ? " " + arg : "");
       var stopped = action === "reject" || action === "disconnect";
       var rewritten = action === "rewrite" || fwd !== null;
@@ -289,8 +394,8 @@ enum ReportScriptSource {
         else if (rule) badge(g, XP + 10, y - 4, "log \u00b7 " + rule, "log");
       }
       y += 24;
-    } else if (kind === 1) {
-      var code = st[2], rtext = S[st[3]], forVerb = str(st[4]), local = st[5] === 1, rules = st[6], stripped = st[7];
+    } else if (kind === "reply") {
+      var code = st.code, rtext = st.text, forVerb = st["for"], local = st.local, rules = st.rules, stripped = st.stripped;
       var cls = Math.floor(code / 100);
       var from = local ? "proxy" : "server";
       g = s("g", { "class": "step reply c" + (cls >= 2 && cls <= 5 ? cls : 0) + (local ? " local" : "") + (forVerb === null ? " unsolicited" : ""),
@@ -301,32 +406,32 @@ enum ReportScriptSource {
       arrow(g, local ? XP : XS, XC, y);
       if (local) badge(g, XP + 12, y + 4, "reply made by smtp-inspect", "local");
       else pass(g, y);
-      rules.forEach(function (ri, n) { badge(g, XP + 12, y + 20 + n * 17, "log \u00b7 " + S[ri], "log"); });
+      rules.forEach(function (name, n) { badge(g, XP + 12, y + 20 + n * 17, "log \u00b7 " + name, "log"); });
       if (rules.length) y += 17 * rules.length;
       if (stripped.length) {
         var line = s("text", { "class": "stripped", x: XP + 12, y: y + 18 });
         stripped.forEach(function (kw, n) {
-          var span = s("tspan", { "class": "stripped-kw", "data-keyword": S[kw[0]] }, S[kw[0]]);
+          var span = s("tspan", { "class": "stripped-kw", "data-keyword": kw.keyword }, kw.keyword);
           if (n > 0) line.appendChild(s("tspan", null, " "));
           line.appendChild(span);
         });
-        var rulesUsed = stripped.map(function (kw) { return str(kw[1]) || "?"; }).filter(function (v, n, a) { return a.indexOf(v) === n; });
-        line.appendChild(s("tspan", { "class": "stripped-note", dx: 8 }, (str(stripped[0][2]) === "would-strip" ? "would be stripped by " : "stripped by ") + rulesUsed.join(", ")));
+        var rulesUsed = stripped.map(function (kw) { return kw.rule || "?"; }).filter(function (v, n, a) { return a.indexOf(v) === n; });
+        line.appendChild(s("tspan", { "class": "stripped-note", dx: 8 }, (stripped[0].action === "would-strip" ? "would be stripped by " : "stripped by ") + rulesUsed.join(", ")));
         g.appendChild(line);
         y += 18;
       }
       y += 24;
-    } else if (kind === 2) {
-      var size = st[4];
+    } else if (kind === "message") {
+      var size = st.size;
       g = s("g", { "class": "step message", "data-kind": "message", "data-size": size, "data-from": "client", "data-to": "server" });
       y += 4;
       timeLabel(g, t, y + 6);
       g.appendChild(s("rect", { "class": "data-bar", x: XC, y: y - 4, width: XS - XC, height: 20, rx: 3 }));
-      var who = (S[st[2]] || "<>") + " \u2192 " + (st[3].length === 1 ? S[st[3][0]] : st[3].length + " recipients");
+      var who = (st.from || "<>") + " \u2192 " + (st.to.length === 1 ? st.to[0] : st.to.length + " recipients");
       label(g, XC + 10, y + 10, "message body \u00b7 " + bytes(size) + " \u00b7 " + who, 100, "data-text");
       y += 34;
-    } else if (kind === 3) {
-      var akind = S[st[2]], detail = S[st[3]];
+    } else if (kind === "anomaly") {
+      var akind = st.kind, detail = st.detail;
       g = s("g", { "class": "step anomaly", "data-kind": "anomaly", "data-anomaly": akind });
       y += 2;
       timeLabel(g, t, y + 6);
@@ -335,17 +440,17 @@ enum ReportScriptSource {
       label(g, XC, y + 8, akind + ": " + detail, 48, "anomaly-text");
       label(g, XP + 12, y + 8, "flagged at the proxy", 40, "anomaly-text");
       y += 28;
-    } else if (kind === 4) {
-      g = s("g", { "class": "step end", "data-kind": "end", "data-reason": S[st[2]] });
+    } else if (kind === "end") {
+      g = s("g", { "class": "step end", "data-kind": "end", "data-reason": st.reason });
       y += 8;
       timeLabel(g, t, y);
       g.appendChild(s("line", { "class": "end-line", x1: XC, y1: y, x2: XS, y2: y }));
       g.appendChild(s("text", { "class": "end-text", x: XC + 8, y: y + 16 },
-        "session end \u00b7 " + S[st[2]] + (st[3] >= 0 ? " \u00b7 TLS " + S[st[3]] : "") + " \u00b7 client " + bytes(st[4]) + ", server " + bytes(st[5])));
+        "session end \u00b7 " + st.reason + (st.tls !== null ? " \u00b7 TLS " + st.tls : "") + " \u00b7 client " + bytes(st.bytesFromClient) + ", server " + bytes(st.bytesFromServer)));
       y += 26;
-    } else if (kind === 5) {
+    } else if (kind === "omitted") {
       g = s("g", { "class": "step omitted", "data-kind": "omitted" });
-      g.appendChild(s("text", { "class": "end-text", x: XC + 8, y: y + 14 }, st[2] + " more events not included in this report"));
+      g.appendChild(s("text", { "class": "end-text", x: XC + 8, y: y + 14 }, st.count + " more events not included in this report"));
       y += 24;
     } else {
       return y;
@@ -390,5 +495,3 @@ enum ReportScriptSource {
   rt.textContent = " Rendered in " + took.toFixed(0) + " ms.";
   document.body.setAttribute("data-ready", "true");
 })();
-"""#
-}

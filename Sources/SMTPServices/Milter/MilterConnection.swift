@@ -67,7 +67,9 @@ final class MilterConnection: @unchecked Sendable {
     func exchange(_ commands: [MilterCommand]) -> EventLoopFuture<[MilterResponse]> {
         eventLoop.flatSubmit { [self] in
             if let failure { return eventLoop.makeFailedFuture(failure) }
-            precondition(waiting == nil, "one exchange at a time")
+            guard waiting == nil else {
+                return eventLoop.makeFailedFuture(MilterError(.garbage, "a second exchange while one is under way"))
+            }
             let promise = eventLoop.makePromise(of: [MilterResponse].self)
             waiting = Waiting(promise: promise, timer: scheduleTimeout())
             write(commands).whenFailure { [self] error in fail(error as? MilterError ?? MilterError(.closed, "\(error)")) }

@@ -73,3 +73,26 @@ import Testing
         }
     }
 }
+
+/// Dot-stuffing undone chunk by chunk, and redone by `HeldMessage.content(dotStuffed:)`: the
+/// round trip gives the wire bytes back whatever the chunk boundaries.
+@Suite struct DotUnstufferTests {
+    @Test func unstuffingAndStuffingRoundTripOverAnySplit() throws {
+        let wire = Array("Subject: x\r\n\r\n..one\r\n...two\r\nthree.\r\n..\r\n..four\r\n".utf8)
+        let plain = Array("Subject: x\r\n\r\n.one\r\n..two\r\nthree.\r\n.\r\n.four\r\n".utf8)
+        for split in 0...wire.count {
+            var unstuffer = DotUnstuffer()
+            let spool = MessageSpool()
+            try spool.append(unstuffer.unstuff(ByteBuffer(bytes: wire[..<split])))
+            try spool.append(unstuffer.unstuff(ByteBuffer(bytes: wire[split...])))
+            var chunks = spool.chunks()
+            var held: [UInt8] = []
+            while let chunk = try chunks.next() { held += chunk.readableBytesView }
+            #expect(held == plain, "split at \(split)")
+            var content = try HeldMessage(spool: spool).content(dotStuffed: true)
+            var stuffed: [UInt8] = []
+            while let chunk = try content.next() { stuffed += chunk.readableBytesView }
+            #expect(stuffed == wire, "split at \(split)")
+        }
+    }
+}

@@ -50,7 +50,9 @@ struct RealMilterTests {
         let run = try await Self.withDriver([Self.milter("rspamd", port: rspamd.milterPort)]) { driver in
             try await driver.run(message: Self.message(subject: "gtube", body: ["This is spam.", Self.gtube]))
         }
-        print("GTUBE session events:", run.events)
+        for event in run.events {
+            print("GTUBE session event:", AuditEvent(timestamp: SMTPTimestamp(seconds: 0), session: "gtube", kind: event).jsonLine)
+        }
         let refusal = try #require(run.refusal)
         #expect(refusal.stage == .endOfMessage)
         guard case .reply(let reply) = refusal.verdict.action else {

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+/// The proxy in front of Postfix with `settings.milters`: rspamd refuses GTUBE with its reply and
+/// Postfix never gets it while the session goes on; a clean message reaches Postfix with rspamd's
+/// headers and OpenDKIM's signature, which verifies on the delivered copy; clamav-milter keeps the
+/// EICAR attachment out.
+@Suite(.serialized) struct MilterProxyEndToEndTests {
+    let postfix: PostfixInstance
+
+    init() throws {
+        postfix = try DedicatedPostfix.instance("milters")
+    }
+
+    static func rules(_ milters: [(name: String, port: Int)]) -> String {
+        "settings:\n  milters:\n" + milters.map { "    - name: \($0.name)\n      socket: inet:127.0.0.1:\($0.port)\n      timeout: 60s\n" }.joined()
+    }
+
+    /// Sends one message on an open session; returns the reply to its end of data.
+    static func send(_ client: RawSMTPClient, _ message: [UInt8], from: String = "alice@example.test", to: String = "bob@example.org") throws -> String {
+        try client.send("MAIL FROM:<\(from)>\r\nRCPT TO:<\(to)>\r\nDATA\r\n")
+        let replies = try client.readReplies(3)
+        #expect(replies.map { $0.prefix(3) } == ["250", "250", "354"], "\(replies)")
+        try client.send(LargeMessageTests.dotStuff(message) + Array(".\r\n".utf8))
+        return try client.readReply() ?? "<closed>"
+    }
+
+    @Test func gtubeIsRefusedWithRspamdsReplyAndTheSessionGoesOn() async throws {
+        let rspamd = try RspamdMilter.shared()
+        let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: Self.rules([("rspamd", rspamd.milterPort)]))
+        defer { Task { await proxy.stop() } }
+        let spam = uniqueToken("gtube")
+        let clean = uniqueToken("clean")
+        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
+        try client.open()
+        let refused = try Self.send(client, RealMilterTests.message(subject: spam, body: ["spam", RealMilterTests.gtube]))
+        #expect(refused == "554 5.7.1 Gtube pattern\r\n")
+        // The same session goes on: the next message is delivered.
+        let accepted = try Self.send(client, RealMilterTests.message(subject: clean, body: ["a clean message"]))
+        #expect(accepted.hasPrefix("250 "), "\(accepted)")
+        #expect(try client.command("QUIT").hasPrefix("221 "))
+
+        let delivered = postfix.waitForMessages(containing: clean, count: 1)
+        #expect(delivered.count == 1)
+        let text = delivered.first ?? ""
+        #expect(text.contains("X-Spamd-Result: "), "\(text)")
+        #expect(postfix.deliveredFiles(containing: spam).isEmpty)
+        #expect(!postfix.log().contains(spam))
+
+        let events = proxy.waitForSessionEnds(1)
+        let milterEvents = events.filter { $0["event"] as? String == "milter" && $0["stage"] as? String == "eom" }
+        #expect(milterEvents.first?["verdict"] as? String == "replycode")
+        #expect(milterEvents.first?["reply"] as? String == "554 5.7.1 Gtube pattern")
+        let results = events.filter { $0["event"] as? String == "message" }.map { $0["result"] as? Int }
+        #expect(results == [554, 250])
+        for event in events where ["milter", "message", "reply"].contains(event["event"] as? String) {
+            print("GTUBE through the proxy:", event)
+        }
+    }
+
+    @Test func aCleanMessageArrivesWithRspamdHeadersAndAVerifyingDKIMSignature() async throws {
+        let rspamd = try RspamdMilter.shared()
+        let opendkim = try OpenDKIMMilter.shared()
+        let proxy = try await ProxyHarness(
+            upstreamPort: postfix.port, rules: Self.rules([("rspamd", rspamd.milterPort), ("opendkim", opendkim.port)]))
+        defer { Task { await proxy.stop() } }
+        let token = uniqueToken("signed")
+        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
+        try client.open()
+        let reply = try Self.send(client, RealMilterTests.message(subject: token, body: ["Signed on its way.", ".a dot line", ""]))
+        #expect(reply.hasPrefix("250 "), "\(reply)")
+        #expect(try client.command("QUIT").hasPrefix("221 "))
+        let delivered = postfix.waitForMessages(containing: token, count: 1)
+        let text = try #require(delivered.first)
+        #expect(text.contains("X-Spamd-Result: ") && text.contains("DKIM-Signature: "), "\(text)")
+        // The Maildir copy has LF line ends: back to CRLF, as it travelled.
+        let onTheWire = Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let verification = try opendkim.verify(onTheWire)
+        print("DKIM verification of the delivered message (dkimpy):", verification.output)
+        #expect(verification.verified, "\(verification.output)")
+    }
+
+    @Test func theEICARAttachmentNeverReachesPostfix() async throws {
+        let clamav = try ClamAVMilter.shared()
+        let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: Self.rules([("clamav", clamav.milterPort)]))
+        defer { Task { await proxy.stop() } }
+        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
+        try client.open()
+        let reply = try Self.send(client, RealMilterTests.withAttachment(ClamAVMilter.eicar, name: "eicar.com"))
+        #expect(reply.hasPrefix("5"), "\(reply)")
+        #expect(try client.command("QUIT").hasPrefix("221 "))
+        let events = proxy.waitForSessionEnds(1)
+        #expect(events.contains { $0["event"] as? String == "milter" && $0["milter"] as? String == "clamav" && $0["stage"] as? String == "eom" })
+        #expect(postfix.deliveredFiles(containing: Data(ClamAVMilter.eicar.utf8).base64EncodedString()).isEmpty)
+    }
+}

@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 
 /// The proxy in front of Postfix with `settings.milters`: rspamd refuses GTUBE with its reply and
@@ -92,5 +94,32 @@ import Testing
         let events = proxy.waitForSessionEnds(1)
         #expect(events.contains { $0["event"] as? String == "milter" && $0["milter"] as? String == "clamav" && $0["stage"] as? String == "eom" })
         #expect(postfix.deliveredFiles(containing: Data(ClamAVMilter.eicar.utf8).base64EncodedString()).isEmpty)
+    }
+
+    /// Pipelined recipients, one refused by a milter: the replies come back in command order (the
+    /// milter's refusal among Postfix's acceptances) and the message goes to the others.
+    @Test func pipelinedRecipientsRefusedByAMilterKeepReplyOrder() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let fake = try await FakeMilter(group: group, rejectRecipientsContaining: "mallory@example.org")
+        let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: Self.rules([("fake", fake.port)]))
+        let token = uniqueToken("pipelined")
+        let client = try RawSMTPClient(port: proxy.port, timeout: 60)
+        try client.open()
+        try client.send(
+            "MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<mallory@example.org>\r\n"
+                + "RCPT TO:<carol@example.org>\r\nDATA\r\n")
+        let replies = try client.readReplies(5)
+        #expect(replies.map { String($0.prefix(3)) } == ["250", "250", "550", "250", "354"], "\(replies)")
+        #expect(replies[2] == "550 5.7.1 <mallory@example.org> refused by the milter\r\n")
+        try client.send(LargeMessageTests.dotStuff(RealMilterTests.message(subject: token, body: ["to two of three"])) + Array(".\r\n".utf8))
+        let queued = try client.readReply() ?? "<closed>"
+        #expect(queued.hasPrefix("250 "), "\(queued)")
+        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(postfix.waitForMessages(containing: token, count: 2).count == 2)
+        let events = proxy.waitForSessionEnds(1)
+        #expect(events.contains { $0["event"] as? String == "milter" && $0["stage"] as? String == "rcpt" && $0["verdict"] as? String == "replycode" })
+        await proxy.stop()
+        await fake.stop()
+        try await group.shutdownGracefully()
     }
 }

@@ -122,4 +122,29 @@ import Testing
         await fake.stop()
         try await group.shutdownGracefully()
     }
+
+    /// A milter killed while the client sends the message: its on-error verdict (tempfail) is the
+    /// answer, Postfix gets nothing, and the session goes on.
+    @Test func aMilterKilledMidMessageTempfailsAndNothingIsDelivered() async throws {
+        let opendkim = try OpenDKIMMilter.dedicated()
+        defer { opendkim.daemon.stop() }
+        let proxy = try await ProxyHarness(
+            upstreamPort: postfix.port,
+            rules: "settings:\n  milters:\n    - {name: opendkim, socket: 'inet:127.0.0.1:\(opendkim.port)', timeout: 10s, on-error: tempfail}\n")
+        defer { Task { await proxy.stop() } }
+        let token = uniqueToken("killed")
+        let client = try RawSMTPClient(port: proxy.port, timeout: 60)
+        try client.open()
+        try client.send("MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+        #expect(try client.readReplies(3).map { String($0.prefix(3)) } == ["250", "250", "354"])
+        opendkim.daemon.kill()
+        try client.send(LargeMessageTests.dotStuff(RealMilterTests.message(subject: token, body: ["lost"])) + Array(".\r\n".utf8))
+        #expect(try client.readReply() == "451 4.7.1 Service unavailable - try again later\r\n")
+        #expect(try client.command("NOOP").hasPrefix("250 "))
+        #expect(try client.command("QUIT").hasPrefix("221 "))
+        let events = proxy.waitForSessionEnds(1)
+        #expect(events.contains { $0["event"] as? String == "anomaly" && $0["kind"] as? String == "milter-error" })
+        #expect(postfix.deliveredFiles(containing: token).isEmpty)
+        #expect(!postfix.log().contains(token))
+    }
 }

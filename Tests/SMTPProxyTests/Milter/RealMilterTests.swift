@@ -158,6 +158,19 @@ struct RealMilterTests {
         #expect(try !opendkim.verify(tampered).verified)
     }
 
+    /// The same over a unix socket (`socket: unix:PATH`).
+    @Test func openDKIMOverAUnixSocketSigns() async throws {
+        let opendkim = try OpenDKIMMilter.dedicated(unixSocket: true)
+        defer { opendkim.daemon.stop() }
+        let path = try #require(opendkim.socketPath)
+        let run = try await Self.withDriver([MilterSettings(name: "opendkim", socket: .unix(path: path), timeout: .seconds(30))]) { driver in
+            try await driver.run(message: Self.message(subject: "unix", body: ["Signed over a unix socket."]))
+        }
+        let forwarded = try #require(try run.forwarded())
+        #expect(Self.text(forwarded).hasPrefix("DKIM-Signature: "))
+        #expect(try opendkim.verify(forwarded).verified)
+    }
+
     /// Two milters in a chain: OpenDKIM reads the message as rspamd left it (its headers added)
     /// and signs it; the delivered message verifies.
     @Test func rspamdThenOpenDKIMInAChain() async throws {

@@ -12,7 +12,6 @@ final class MilterConnection: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let channel: any Channel
     private let timeout: TimeAmount
-    private let handler: MilterConnectionHandler
 
     // On `eventLoop` only.
     private var waiting: Waiting?
@@ -24,10 +23,9 @@ final class MilterConnection: @unchecked Sendable {
         var timer: Scheduled<Void>?
     }
 
-    private init(channel: any Channel, handler: MilterConnectionHandler, timeout: TimeAmount) {
+    private init(channel: any Channel, timeout: TimeAmount) {
         self.channel = channel
         self.eventLoop = channel.eventLoop
-        self.handler = handler
         self.timeout = timeout
     }
 
@@ -56,7 +54,7 @@ final class MilterConnection: @unchecked Sendable {
             eventLoop.makeFailedFuture(MilterError(.unavailable, "cannot connect to \(milter.socket): \(error)"))
         }.flatMapThrowing { channel in
             let handler = try channel.pipeline.syncOperations.handler(type: MilterConnectionHandler.self)
-            let connection = MilterConnection(channel: channel, handler: handler, timeout: timeout)
+            let connection = MilterConnection(channel: channel, timeout: timeout)
             handler.attach(connection)
             return connection
         }
@@ -67,7 +65,9 @@ final class MilterConnection: @unchecked Sendable {
     func exchange(_ commands: [MilterCommand]) -> EventLoopFuture<[MilterResponse]> {
         eventLoop.flatSubmit { [self] in
             if let failure { return eventLoop.makeFailedFuture(failure) }
-            precondition(waiting == nil, "one exchange at a time")
+            guard waiting == nil else {
+                return eventLoop.makeFailedFuture(MilterError(.garbage, "a second exchange while one is under way"))
+            }
             let promise = eventLoop.makePromise(of: [MilterResponse].self)
             waiting = Waiting(promise: promise, timer: scheduleTimeout())
             write(commands).whenFailure { [self] error in fail(error as? MilterError ?? MilterError(.closed, "\(error)")) }

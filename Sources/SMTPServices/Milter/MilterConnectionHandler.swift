@@ -1,15 +1,18 @@
 import NIOCore
 
 /// Hands decoded packets, decoder errors and the end of the connection to its `MilterConnection`
-/// (what arrives before the connection is attached waits for it).
+/// (what arrives before the connection is attached waits for it). The reference is weak: the
+/// conversation owns its connection, the channel must not keep it alive.
 final class MilterConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = MilterPacket
 
-    private var connection: MilterConnection?
+    private weak var connection: MilterConnection?
+    private var attached = false
     private var early: [Result<MilterPacket, MilterError>] = []
 
     func attach(_ connection: MilterConnection) {
         self.connection = connection
+        attached = true
         for event in early { deliver(event) }
         early = []
     }
@@ -31,7 +34,7 @@ final class MilterConnectionHandler: ChannelInboundHandler {
 
     private func deliver(_ event: Result<MilterPacket, MilterError>) {
         guard let connection else {
-            early.append(event)
+            if !attached { early.append(event) }
             return
         }
         switch event {

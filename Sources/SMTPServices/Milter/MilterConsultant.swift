@@ -16,9 +16,10 @@ import SMTPFilters
 ///   milter that refuses answers the command (`.reply`), a milter's shutdown closes the session
 ///   (`.disconnect`), else `.proceed`.
 /// - At END-OF-MESSAGE (also in `stages(for:)`): `endOfMessage(_:facts:on:)` with the held
-///   message (a `MessageSpool` from `makeSpool()`, filled with the unstuffed content), not
-///   `consult`; its outcome's `verdict` goes to the engine, its `message` and `envelope` to the
-///   upstream when the verdict is `.proceed`.
+///   message (a `MessageSpool` from `makeSpool()`, filled with the unstuffed content); its
+///   outcome's `verdict` goes to the engine, its `message` and `envelope` to the upstream when the
+///   verdict is `.proceed`. `consult` at END-OF-MESSAGE then proceeds for that transaction (and
+///   refuses, 451, one whose message the milters never read).
 /// - `observe(_:)` with every event: at `session-end` each milter gets `SMFIC_QUIT`.
 public final class MilterConsultant: SessionConsultant {
     public let milters: [MilterSettings]
@@ -30,6 +31,8 @@ public final class MilterConsultant: SessionConsultant {
     public let hostname: String
     private let observer: (any MilterObserver)?
     private let sessions = NIOLockedValueBox<[String: [MilterConversation]]>([:])
+    /// The transaction (`SessionFacts.transaction`) whose message `endOfMessage` judged last, by session.
+    private let examinedTransactions = NIOLockedValueBox<[String: Int]>([:])
 
     public init(
         milters: [MilterSettings], spoolDirectory: String? = nil, maximumMessageSize: Int? = nil, hostname: String? = nil,
@@ -67,11 +70,16 @@ public final class MilterConsultant: SessionConsultant {
 
     public func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict> {
         guard request.stage != .endOfMessage else {
-            // The content is needed: the driver must call `endOfMessage`. Refuse rather than let an
-            // unexamined message through.
-            return eventLoop.makeSucceededFuture(Verdict(
-                .reply(SMTPReply(code: 451, "4.3.0 Error: message not examined")),
-                events: [.anomaly(.milterError, detail: "end of message consulted without the held message")]))
+            // The content is judged by `endOfMessage`; a driver that asks the whole chain afterwards
+            // (for other consultants) gets `proceed` for a message the milters read. One they never
+            // read is refused rather than let through unexamined.
+            let examined = examinedTransactions.withLockedValue { $0[request.facts.sessionID] } == request.facts.transaction
+            return eventLoop.makeSucceededFuture(
+                examined
+                    ? .proceed
+                    : Verdict(
+                        .reply(SMTPReply(code: 451, "4.3.0 Error: message not examined")),
+                        events: [.anomaly(.milterError, detail: "end of message consulted without the held message")]))
         }
         let conversations = conversations(for: request.facts.sessionID, on: eventLoop)
         return eventLoop.makeFutureWithTask {
@@ -98,6 +106,7 @@ public final class MilterConsultant: SessionConsultant {
     /// modifications applied), until one refuses or discards it.
     public func endOfMessage(_ spool: MessageSpool, facts: SessionFacts, on eventLoop: any EventLoop) -> EventLoopFuture<MilterMessageOutcome> {
         let conversations = conversations(for: facts.sessionID, on: eventLoop)
+        examinedTransactions.withLockedValue { $0[facts.sessionID] = facts.transaction }
         return eventLoop.makeFutureWithTask {
             await self.endOfMessage(spool, facts: facts, conversations: conversations)
         }
@@ -151,6 +160,7 @@ public final class MilterConsultant: SessionConsultant {
     @discardableResult
     public func endSession(_ sessionID: String) -> Task<Void, Never> {
         let conversations = sessions.withLockedValue { $0.removeValue(forKey: sessionID) } ?? []
+        examinedTransactions.withLockedValue { _ = $0.removeValue(forKey: sessionID) }
         return Task {
             for conversation in conversations { await conversation.quit() }
         }

@@ -47,8 +47,11 @@ actor MilterConversation {
         if failed { return milter.onError == .accept ? nil : stickyFailure(stage: stage, atConnect: request.stage == .connect) }
         do throws(MilterError) {
             if phase == .new {
+                // The engine may first ask at a later stage (replay of a capture that starts
+                // mid-session): the connect step is told first; a refusal there answers this stage.
                 let answer = try await open(request.facts)
-                if request.stage == .connect || answer != nil { return answer.map { restage($0, stage) } }
+                if request.stage == .connect { return answer }
+                if let answer, !answer.isContinue { return restage(answer, stage) }
             }
             switch request.stage {
             case .connect:
@@ -96,7 +99,7 @@ actor MilterConversation {
             return MilterAnswer(milter: milter.name, stage: "eom", decision: .discard, verdict: "discard")
         }
         do throws(MilterError) {
-            if phase == .new, let answer = try await open(facts) { return answer }
+            if phase == .new, let answer = try await open(facts), !answer.isContinue { return answer }
             if phase == .session {
                 // The engine did not stop at MAIL/RCPT for this milter: tell it the envelope now.
                 phase = .transaction

@@ -44,7 +44,7 @@ final class FakeMilter: @unchecked Sendable {
     init(
         group: any EventLoopGroup, fault: Fault = .none, steps: UInt32 = 0, actions: UInt32 = 0x1FF,
         endOfMessage: [(Character, [UInt8])] = [], final: Character = "a", finalPayload: [UInt8] = [],
-        answers: [Character: Character] = [:], recordsBodies: Bool = true
+        answers: [Character: Character] = [:], recordsBodies: Bool = true, rejectRecipientsContaining: String? = nil
     ) async throws {
         let received = self.received
         channel = try await ServerBootstrap(group: group)
@@ -54,7 +54,8 @@ final class FakeMilter: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         Handler(
                             fault: fault, steps: steps, actions: actions, endOfMessage: endOfMessage, final: final,
-                            finalPayload: finalPayload, answers: answers, recordsBodies: recordsBodies, received: received))
+                            finalPayload: finalPayload, answers: answers, recordsBodies: recordsBodies, rejectRecipientsContaining: rejectRecipientsContaining,
+                            received: received))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -87,14 +88,17 @@ final class FakeMilter: @unchecked Sendable {
         let answers: [Character: Character]
         let received: NIOLockedValueBox<[Packet]>
         let recordsBodies: Bool
+        let rejectRecipientsContaining: String?
         var buffer = ByteBuffer()
         var stalled = false
 
         init(
             fault: Fault, steps: UInt32, actions: UInt32, endOfMessage: [(Character, [UInt8])], final: Character,
-            finalPayload: [UInt8], answers: [Character: Character], recordsBodies: Bool, received: NIOLockedValueBox<[Packet]>
+            finalPayload: [UInt8], answers: [Character: Character], recordsBodies: Bool, rejectRecipientsContaining: String?,
+            received: NIOLockedValueBox<[Packet]>
         ) {
             self.recordsBodies = recordsBodies
+            self.rejectRecipientsContaining = rejectRecipientsContaining
             self.fault = fault
             self.steps = steps
             self.actions = actions
@@ -117,12 +121,15 @@ final class FakeMilter: @unchecked Sendable {
                 let kept = command == "B" && !recordsBodies ? [] : payload
                 received.withLockedValue { $0.append(Packet(command: command, payload: kept, length: payload.count)) }
                 buffer.discardReadBytes()
-                handle(command, context: context)
+                handle(command, payload: payload, context: context)
             }
         }
 
-        private func handle(_ command: Character, context: ChannelHandlerContext) {
+        private func handle(_ command: Character, payload: [UInt8], context: ChannelHandlerContext) {
             guard !stalled else { return }
+            if command == "R", let needle = rejectRecipientsContaining, String(decoding: payload, as: UTF8.self).contains(needle) {
+                return write(FakeMilter.packet("y", FakeMilter.strings("550 5.7.1 <\(needle)> refused by the milter")), context)
+            }
             switch fault {
             case .stall(let at) where at == command:
                 stalled = true

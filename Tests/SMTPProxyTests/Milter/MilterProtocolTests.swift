@@ -70,6 +70,48 @@ import Testing
         #expect(commands == "ODCDMDDTNBDE", "\(commands)")  // no H (no HELO macros), RCPT: its macros only
     }
 
+    /// A session first asked at end of message (the engine stopped nowhere before): the milter
+    /// still hears connect, the envelope and the message, in order.
+    @Test func aMilterFirstAskedAtEndOfMessageHearsTheWholeSession() async throws {
+        let packets = try await Self.withFake { fake, driver in
+            let facts = SessionFacts(
+                sessionID: "late", client: Endpoint(host: "192.0.2.7", port: 4000), server: Endpoint(host: "127.0.0.1", port: 25),
+                sender: "alice@example.test", recipients: ["bob@example.org"], transaction: 1)
+            let spool = driver.consultant.makeSpool()
+            try spool.append(ByteBuffer(bytes: RealMilterTests.message(subject: "late", body: ["b"])))
+            let outcome = try await driver.consultant.endOfMessage(spool, facts: facts, on: driver.eventLoop).get()
+            #expect(outcome.verdict.action == .proceed)
+            await driver.consultant.endSession("late").value
+            return fake.packets
+        }
+        #expect(String(packets.map(\.command)).hasPrefix("ODCDMDRLLLLLNBDE"), "\(String(packets.map(\.command)))")
+        #expect(packets.first { $0.command == "C" }?.strings.last?.hasSuffix("192.0.2.7") == true)  // family, port, address
+    }
+
+    /// `consult` at END-OF-MESSAGE proceeds only for a transaction whose message `endOfMessage`
+    /// judged: a driver that forgot the held message gets a refusal, not an unexamined delivery.
+    @Test func endOfMessageConsultProceedsOnlyForAnExaminedMessage() async throws {
+        try await Self.withFake { _, driver in
+            let facts = SessionFacts(
+                sessionID: "eom", client: Endpoint(host: "127.0.0.1", port: 4000), server: Endpoint(host: "127.0.0.1", port: 25),
+                sender: "a@example.test", recipients: ["b@example.org"], transaction: 1)
+            let request = ConsultRequest(stage: .endOfMessage, facts: facts)
+            let before = try await driver.consultant.consult(request, at: SMTPTimestamp(seconds: 0), on: driver.eventLoop).get()
+            #expect(before.action == .reply(SMTPReply(code: 451, "4.3.0 Error: message not examined")))
+            #expect(before.events.count == 1)
+            let spool = driver.consultant.makeSpool()
+            try spool.append(ByteBuffer(bytes: RealMilterTests.message(subject: "eom", body: ["b"])))
+            _ = try await driver.consultant.endOfMessage(spool, facts: facts, on: driver.eventLoop).get()
+            let after = try await driver.consultant.consult(request, at: SMTPTimestamp(seconds: 0), on: driver.eventLoop).get()
+            #expect(after.action == .proceed && after.events.isEmpty)
+            var next = request
+            next.facts.transaction = 2
+            let nextTransaction = try await driver.consultant.consult(next, at: SMTPTimestamp(seconds: 0), on: driver.eventLoop).get()
+            #expect(nextTransaction.action != .proceed)
+            await driver.consultant.endSession("eom").value
+        }
+    }
+
     @Test func aMilterRejectingARecipientRefusesOnlyThatRecipient() async throws {
         try await Self.withFake(answers: ["R": "t"]) { _, driver in
             let run = try await driver.run(message: RealMilterTests.message(subject: "r", body: ["b"]), recipients: ["a@example.org"])

@@ -5,6 +5,8 @@ import Foundation
 struct OpenDKIMMilter {
     let daemon: MilterDaemon
     let port: Int
+    /// Set for `dedicated(unixSocket: true)`: the path of its unix socket (and `port` is unused).
+    let socketPath: String?
     static let domain = "example.test"
     static let selector = "sel"
 
@@ -13,11 +15,12 @@ struct OpenDKIMMilter {
         try MilterDaemons.shared("opendkim", { try OpenDKIMMilter() }, stop: { $0.daemon.stop() })
     }
 
-    static func dedicated() throws -> OpenDKIMMilter { try OpenDKIMMilter() }
+    static func dedicated(unixSocket: Bool = false) throws -> OpenDKIMMilter { try OpenDKIMMilter(unixSocket: unixSocket) }
 
-    private init() throws {
+    private init(unixSocket: Bool = false) throws {
         let directory = try ScratchDirectory()
         port = freeLoopbackPort()
+        socketPath = unixSocket ? directory.file("opendkim.sock") : nil
         let generated = try ExternalProcess.run(
             "opendkim-genkey", ["-D", directory.path, "-d", Self.domain, "-s", Self.selector])
         guard generated.status == 0 else { throw ExternalProcess.MissingTool(program: "opendkim-genkey: \(generated.error)") }
@@ -26,7 +29,7 @@ struct OpenDKIMMilter {
             Domain \(Self.domain)
             Selector \(Self.selector)
             KeyFile \(directory.file("\(Self.selector).private"))
-            Socket inet:\(port)@127.0.0.1
+            Socket \(socketPath.map { "local:\($0)" } ?? "inet:\(port)@127.0.0.1")
             Mode sv
             Canonicalization relaxed/simple
             RequireSafeKeys false
@@ -38,7 +41,7 @@ struct OpenDKIMMilter {
             """, to: "opendkim.conf")
         daemon = try MilterDaemon(
             "opendkim", program: "opendkim", arguments: ["-f", "-x", directory.file("opendkim.conf")], directory: directory,
-            ports: [port])
+            ports: socketPath == nil ? [port] : [], sockets: socketPath.map { [$0] } ?? [])
     }
 
     /// The public key's DNS TXT record (`v=DKIM1; k=rsa; p=…`), from opendkim-genkey's `sel.txt`.

@@ -50,7 +50,9 @@ struct RealMilterTests {
         let run = try await Self.withDriver([Self.milter("rspamd", port: rspamd.milterPort)]) { driver in
             try await driver.run(message: Self.message(subject: "gtube", body: ["This is spam.", Self.gtube]))
         }
-        print("GTUBE session events:", run.events)
+        for event in run.events {
+            print("GTUBE session event:", AuditEvent(timestamp: SMTPTimestamp(seconds: 0), session: "gtube", kind: event).jsonLine)
+        }
         let refusal = try #require(run.refusal)
         #expect(refusal.stage == .endOfMessage)
         guard case .reply(let reply) = refusal.verdict.action else {
@@ -154,6 +156,19 @@ struct RealMilterTests {
         var tampered = forwarded
         tampered.append(contentsOf: Array("tampered\r\n".utf8))
         #expect(try !opendkim.verify(tampered).verified)
+    }
+
+    /// The same over a unix socket (`socket: unix:PATH`).
+    @Test func openDKIMOverAUnixSocketSigns() async throws {
+        let opendkim = try OpenDKIMMilter.dedicated(unixSocket: true)
+        defer { opendkim.daemon.stop() }
+        let path = try #require(opendkim.socketPath)
+        let run = try await Self.withDriver([MilterSettings(name: "opendkim", socket: .unix(path: path), timeout: .seconds(30))]) { driver in
+            try await driver.run(message: Self.message(subject: "unix", body: ["Signed over a unix socket."]))
+        }
+        let forwarded = try #require(try run.forwarded())
+        #expect(Self.text(forwarded).hasPrefix("DKIM-Signature: "))
+        #expect(try opendkim.verify(forwarded).verified)
     }
 
     /// Two milters in a chain: OpenDKIM reads the message as rspamd left it (its headers added)

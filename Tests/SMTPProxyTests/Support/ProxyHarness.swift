@@ -45,7 +45,7 @@ final class ProxyHarness: @unchecked Sendable {
         logger.logLevel = .warning
         server = try ProxyServer(
             configuration: configuration,
-            policies: try PolicyStore(paths: paths),
+            policies: try PolicyStore(paths: paths, consultants: ProxyConsultants.factory(metrics: nil, dryRun: dryRun)),
             auditLog: try AuditLogWriter(path: logPath),
             logger: logger,
             recording: try recordPath.map { try CaptureFile(path: $0) }

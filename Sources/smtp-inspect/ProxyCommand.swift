@@ -157,6 +157,10 @@ struct ProxyCommand: AsyncParsableCommand {
         valueName: "v1|v2"))
     var proxyProtocolOut: String?
 
+    @Flag(help: ArgumentHelp(
+        "Tell the upstream who the client is with XCLIENT (Postfix: smtpd_authorized_xclient_hosts) before the client sees the greeting; excludes --proxy-protocol-out."))
+    var xclient = false
+
     func validate() throws {
         guard HostAndPort(parsing: listen) != nil else { throw ValidationError("--listen: expected host:port, got '\(listen)'") }
         _ = try upstreamChoice()
@@ -189,6 +193,9 @@ struct ProxyCommand: AsyncParsableCommand {
         guard proxyProtocolFrom.isEmpty || proxyProtocolIn else { throw ValidationError("--proxy-protocol-from needs --proxy-protocol-in") }
         if let proxyProtocolOut, ProxyProtocolVersion(rawValue: proxyProtocolOut) == nil {
             throw ValidationError("--proxy-protocol-out: expected v1 or v2, got '\(proxyProtocolOut)'")
+        }
+        if xclient, proxyProtocolOut != nil {
+            throw ValidationError("--xclient and --proxy-protocol-out exclude each other (each tells the upstream who the client is)")
         }
     }
 
@@ -229,6 +236,7 @@ struct ProxyCommand: AsyncParsableCommand {
         configuration.auditFailure = AuditFailurePolicy(rawValue: auditFailure) ?? .tempfail
         // Made here (not by the server) so that milters and policy clients report to them too.
         let serviceMetrics = configuration.metrics == nil ? nil : ProxyMetrics()
+        configuration.xclient = xclient
         let policies: PolicyStore
         let auditLog: AuditLogWriter
         let recording: CaptureFile?

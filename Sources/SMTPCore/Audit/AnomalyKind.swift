@@ -39,4 +39,8 @@ public struct AnomalyKind: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let tlsHandshakeFailed = AnomalyKind(rawValue: "tls-handshake-failed")
     /// A rule could not be evaluated (its pattern failed while matching): the command was refused.
     public static let ruleError = AnomalyKind(rawValue: "rule-error")
+    /// A policy server (SPEC §11) was down, slow, or answered garbage: its rule's `on-error` applied.
+    public static let policyError = AnomalyKind(rawValue: "policy-error")
+    /// `--xclient`: the upstream does not offer XCLIENT (or refused it); the session went on without.
+    public static let xclientUnavailable = AnomalyKind(rawValue: "xclient-unavailable")
 }

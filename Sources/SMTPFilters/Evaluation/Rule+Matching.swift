@@ -23,7 +23,7 @@ extension Rule {
         }
         if let argument, try !argument.matches(command.argument) { return nil }
         switch action {
-        case .log, .strip: return .forward
+        case .log, .strip, .policy: return .forward
         case .allow: return .allow
         case .reject: return .reject(reply)
         case .disconnect: return .disconnect(reply)

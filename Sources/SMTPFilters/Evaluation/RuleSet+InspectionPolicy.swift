@@ -5,6 +5,7 @@ extension RuleSet {
     public func decide(_ command: SMTPCommand, client: Endpoint) -> PolicyDecision {
         let address = clientAddress(client)
         var loggedBy: [String] = []
+        var consult: [String] = []
         for index in commandRulesByVerb[command.verb] ?? anyVerbRules {
             let action: PolicyDecision.Action?
             do {
@@ -13,13 +14,17 @@ extension RuleSet {
                 return Self.ruleError(commandRules[index], command: command, error: error, loggedBy: loggedBy)
             }
             guard let action else { continue }
-            if commandRules[index].action == .log {
+            switch commandRules[index].action {
+            case .log:
                 loggedBy.append(commandRules[index].name)
-            } else {
-                return PolicyDecision(action: action, rule: commandRules[index].name, loggedBy: loggedBy)
+            case .policy:
+                // A client that sends the pseudo-verb as a command does not reach the stage.
+                if command.verb != PolicyService.endOfMessage { consult.append(commandRules[index].name) }
+            default:
+                return PolicyDecision(action: action, rule: commandRules[index].name, loggedBy: loggedBy, consult: consult)
             }
         }
-        return PolicyDecision(action: .forward, rule: loggedBy.first, loggedBy: loggedBy)
+        return PolicyDecision(action: .forward, rule: loggedBy.first, loggedBy: loggedBy, consult: consult)
     }
 
     /// A rule that could not be evaluated refuses the command (fail closed: a reject rule must

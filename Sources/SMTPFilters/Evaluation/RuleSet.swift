@@ -18,6 +18,8 @@ import SMTPCore
 ///   `log` rule that matched before it is listed in `loggedBy`. When only `log` rules matched, the
 ///   action is `.forward` and `rule` names the first of them; when none matched, `.forward` with no
 ///   rule.
+/// - **policy** rules are not terminal: each one that matches is listed in `consult` (the engine
+///   asks its service before acting on the decision) and evaluation goes on to the terminal rule.
 /// - **rewrite** replaces the first match of `argument` by `replace` (`$1`, `${name}`, `$$`); a
 ///   rewrite rule whose regex does not match does not match.
 /// - **reject / disconnect** carry their `reply`, or nil for the engine's default.
@@ -44,6 +46,8 @@ public struct RuleSet: InspectionPolicy {
     let ehloKeywordRules: [Rule]
     let replyCodeRules: [Rule]
     let usesClientAddress: Bool
+    /// The `action: policy` rules by name (`policyService(named:)`).
+    let policyRulesByName: [String: Rule]
 
     /// A rule set from rules already validated (names are not checked for uniqueness here; the
     /// loader does that).
@@ -63,6 +67,7 @@ public struct RuleSet: InspectionPolicy {
         ehloKeywordRules = rules.filter { $0.kind == .ehloKeyword }
         replyCodeRules = rules.filter { $0.kind == .replyCode }
         usesClientAddress = rules.contains { !$0.clients.isEmpty }
+        policyRulesByName = Dictionary(rules.filter { $0.action == .policy }.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The empty rule set: pure audit, like `NoRules`.

@@ -32,9 +32,13 @@ extension RuleFileParser {
         let replyCodes = read(fields["reply-code"]) { $0.replyCodes($1) }
         let reply = read(fields["reply"]) { $0.refusalReply($1) }
         let replace = read(fields["replace"]) { $0.replacement($1) }
+        let service = read(fields["service"]) { $0.policyAddress($1) }
+        let timeout = read(fields["timeout"]) { $0.policyTimeout($1) }
+        let onError = read(fields["on-error"]) { $0.policyErrorMode($1) }
 
         if let action, let actionNode = fields["action"]?.value {
             checkKeys(fields, with: action, actionNode: actionNode)
+            checkPolicyKeys(fields, with: action, actionNode: actionNode, command: command)
         }
         if let replace, let argument, let problem = replace.problem(with: argument), let node = fields["replace"] {
             report(problem, at: node.value)
@@ -52,7 +56,10 @@ extension RuleFileParser {
                 action: action,
                 reply: reply,
                 replace: replace,
-                location: RuleLocation(file: path, line: nameNode.key.mark?.line ?? 0)
+                location: RuleLocation(file: path, line: nameNode.key.mark?.line ?? 0),
+                policy: service.map {
+                    PolicyService(address: $0, timeout: timeout ?? PolicyService.defaultTimeout, onError: onError ?? .allow)
+                }
             )
         )
     }

@@ -27,6 +27,7 @@ struct RuleFileParser {
     static let limitKeys = ["max-line-length", "max-recipients", "max-message-size"]
     static let ruleKeys = [
         "name", "command", "argument", "ehlo-keyword", "client", "reply-code", "action", "reply", "replace",
+        "service", "timeout", "on-error",
     ]
 
     let path: String

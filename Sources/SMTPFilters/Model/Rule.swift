@@ -43,6 +43,8 @@ public struct Rule: Sendable, CustomStringConvertible {
     public var replace: ReplacementTemplate?
     /// Where the rule was defined, when it was loaded from a file.
     public var location: RuleLocation?
+    /// `service:`, `timeout:` and `on-error:` of an `action: policy` rule.
+    public var policy: PolicyService?
 
     public init(
         name: String,
@@ -54,7 +56,8 @@ public struct Rule: Sendable, CustomStringConvertible {
         action: RuleAction,
         reply: SMTPReply? = nil,
         replace: ReplacementTemplate? = nil,
-        location: RuleLocation? = nil
+        location: RuleLocation? = nil,
+        policy: PolicyService? = nil
     ) {
         self.name = name
         self.command = command
@@ -66,6 +69,7 @@ public struct Rule: Sendable, CustomStringConvertible {
         self.reply = reply
         self.replace = replace
         self.location = location
+        self.policy = policy
     }
 
     public var kind: Kind {

@@ -8,6 +8,7 @@
 /// | `rewrite`    | yes      | the first match of `argument` is replaced by `replace`, then sent   |
 /// | `strip`      | —        | an `ehlo-keyword` rule: the keyword is removed from EHLO replies    |
 /// | `disconnect` | yes      | answered (`reply`, default `421 4.7.0`) and both connections closed |
+/// | `policy`     | no       | a policy server is asked (`service`); its answer may refuse first   |
 public enum RuleAction: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     case log
     case allow
@@ -15,12 +16,14 @@ public enum RuleAction: String, Hashable, Sendable, CaseIterable, CustomStringCo
     case rewrite
     case strip
     case disconnect
+    /// Ask a Postfix policy server (SPEC §11); the rule set lists the rule in `consult`.
+    case policy
 
     /// Whether a match ends the evaluation of a command.
     public var isTerminal: Bool {
         switch self {
         case .allow, .reject, .rewrite, .disconnect: true
-        case .log, .strip: false
+        case .log, .strip, .policy: false
         }
     }
 

@@ -30,6 +30,9 @@ public struct ProxyConfiguration: Sendable {
     public var proxyProtocol: ProxyProtocolSettings
     /// `--audit-failure`: refuse new mail (tempfail) or keep relaying while the audit log fails.
     public var auditFailure: AuditFailurePolicy = .tempfail
+    /// `--xclient`: name the client to the upstream with Postfix's XCLIENT before its greeting
+    /// reaches the client (`XCLIENTHandler`); excludes `proxyProtocol.outgoing`.
+    public var xclient = false
 
     public init(
         listen: HostAndPort,

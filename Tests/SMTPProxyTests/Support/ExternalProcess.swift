@@ -13,7 +13,7 @@ enum ExternalProcess {
     static let packages = [
         "postfix": "postfix", "swaks": "swaks", "python3": "python3", "openssl": "openssl",
         "smtp-source": "postfix", "tshark": "tshark", "systemd-analyze": "systemd", "curl": "curl", "haproxy": "haproxy",
-        "node": "nodejs", "ip": "iproute2", "ss": "iproute2", "rspamd": "rspamd", "clamd": "clamav-daemon", "clamav-milter": "clamav-milter", "opendkim": "opendkim", "opendkim-genkey": "opendkim-tools", "md5sum": "coreutils", "iptables": "iptables", "ip6tables": "iptables", "nft": "nftables", "setpriv": "util-linux",
+        "node": "nodejs", "ip": "iproute2", "ss": "iproute2", "rspamd": "rspamd", "clamd": "clamav-daemon", "clamav-milter": "clamav-milter", "opendkim": "opendkim", "opendkim-genkey": "opendkim-tools", "md5sum": "coreutils", "iptables": "iptables", "ip6tables": "iptables", "nft": "nftables", "setpriv": "util-linux", "postgrey": "postgrey", "postfwd1": "postfwd",
     ]
 
     /// The absolute path of `program`, or a recorded test failure.

@@ -7,6 +7,8 @@ import SMTPCore
 ///     REJECT [text]             → 554 5.7.1 text
 ///     DEFER [text]              → 450 4.7.1 text
 ///     DEFER_IF_PERMIT [text]    → 450 4.7.1 text
+///     (a text that starts with its own status code of the same class keeps it:
+///      `DEFER_IF_PERMIT 4.2.0 Greylisted` → 450 4.2.0 Greylisted, as Postfix)
 ///     4NN text, 5NN text        → that reply
 ///     PREPEND name: value       → the header goes on top of the forwarded message
 ///     WARN text                 → logged (the `command` event's `policy` field)
@@ -26,9 +28,9 @@ public enum PolicyAnswer: Hashable, Sendable {
         case "OK", "DUNNO":
             self = .proceed
         case "REJECT":
-            self = .reply(SMTPReply(code: 554, "5.7.1 " + (text.isEmpty ? "Access denied" : text)))
+            self = .reply(SMTPReply(code: 554, Self.withStatusCode(text, class: 5, default: "5.7.1", otherwise: "Access denied")))
         case "DEFER", "DEFER_IF_PERMIT":
-            self = .reply(SMTPReply(code: 450, "4.7.1 " + (text.isEmpty ? "Service unavailable" : text)))
+            self = .reply(SMTPReply(code: 450, Self.withStatusCode(text, class: 4, default: "4.7.1", otherwise: "Service unavailable")))
         case "PREPEND":
             if stage == .endOfMessage {
                 self = .unsupported(reason: "PREPEND at END-OF-MESSAGE (the content has already been forwarded)")
@@ -74,6 +76,19 @@ public enum PolicyAnswer: Hashable, Sendable {
         var end = text.endIndex
         while end > text.startIndex, text[text.index(before: end)] == " " { end = text.index(before: end) }
         return (String(keyword), String(text[..<end]))
+    }
+
+    /// `text` led by an enhanced status code: its own when it starts with one of the reply's class
+    /// (postgrey's `4.2.0 Greylisted, …`, as Postfix keeps it), else `code`.
+    static func withStatusCode(_ text: String, class replyClass: Int, default code: String, otherwise fallback: String) -> String {
+        guard !text.isEmpty else { return "\(code) \(fallback)" }
+        let first = text.prefix { $0 != " " }
+        if let reply = SMTPReply(parsing: "\(replyClass)00 \(first)"), let own = reply.enhancedStatusCode,
+            own.hasPrefix("\(replyClass).")
+        {
+            return text
+        }
+        return "\(code) \(text)"
     }
 
     /// `Name: value` with a name of printable ASCII other than `:` (RFC 5322 §2.2).

@@ -8,7 +8,8 @@ import Testing
 
 /// The policy client against the real Debian servers (postgrey, postfwd), started by each test.
 @Suite(.serialized) struct RealPolicyServerTests {
-    /// postgrey: the first attempt of a new triplet is deferred with postgrey's text (450 4.7.1);
+    /// postgrey: the first attempt of a new triplet is deferred with postgrey's text and status
+    /// code (`DEFER_IF_PERMIT 4.2.0 Greylisted, …` → 450 4.2.0);
     /// once the delay has passed the same triplet passes with postgrey's `X-Greylist:` header
     /// to prepend.
     @Test func postgreyDefersThenPrepends() async throws {
@@ -19,8 +20,8 @@ import Testing
         try await PolicyTestSupport.withConsultant(rules) { consultant, loop in
             let first = try await consultant.consult(request, at: .epoch, on: loop).get()
             let firstReply = try #require(PolicyTestSupport.reply(first))
-            #expect(firstReply.hasPrefix("450 4.7.1 Greylisted, see "), "\(firstReply)")
-            #expect(first.rule == "greylist" && first.policyAnswer?.hasPrefix("DEFER_IF_PERMIT Greylisted") == true)
+            #expect(firstReply.hasPrefix("450 4.2.0 Greylisted, see "), "\(firstReply)")
+            #expect(first.rule == "greylist" && first.policyAnswer?.hasPrefix("DEFER_IF_PERMIT 4.2.0 Greylisted") == true)
             // The greylist delay is what is being tested: ask again until postgrey lets it pass
             // (each retry before the delay is deferred again).
             var passed: Verdict?

@@ -42,7 +42,9 @@ enum PolicyServices {
         func log() -> String { String(decoding: output.current, as: UTF8.self) }
 
         func stop() {
-            if process.isRunning { process.terminate() }
+            // SIGKILL: a child of the test process inherits its blocked signals, and postgrey
+            // then never sees SIGTERM; its database is a throwaway.
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             _ = ExternalProcess.reap(process)
             _ = output.finish()
             try? FileManager.default.removeItem(atPath: directory)
@@ -83,7 +85,7 @@ enum PolicyServices {
             {
                 // Its own process group (it daemonized with setsid) holds the workers too; anything
                 // else would be someone else's group.
-                if getpgid(pid) == pid { kill(-pid, SIGTERM) } else { kill(pid, SIGTERM) }
+                if getpgid(pid) == pid { kill(-pid, SIGKILL) } else { kill(pid, SIGKILL) }
                 _ = waitUntil("postfwd \(pid) to stop", timeout: 10) { kill(pid, 0) != 0 }
             }
             try? FileManager.default.removeItem(atPath: directory)

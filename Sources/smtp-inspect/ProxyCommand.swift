@@ -194,9 +194,6 @@ struct ProxyCommand: AsyncParsableCommand {
         if let proxyProtocolOut, ProxyProtocolVersion(rawValue: proxyProtocolOut) == nil {
             throw ValidationError("--proxy-protocol-out: expected v1 or v2, got '\(proxyProtocolOut)'")
         }
-        if xclient, proxyProtocolOut != nil {
-            throw ValidationError("--xclient and --proxy-protocol-out exclude each other (each tells the upstream who the client is)")
-        }
     }
 
     func run() async throws {
@@ -207,6 +204,13 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "smtp-inspect")
+        if xclient, proxyProtocolOut != nil {
+            // Here rather than in validate(): a configuration error is one line (ArgumentParser
+            // adds its usage lines to a ValidationError).
+            FileHandle.standardError.write(Data(
+                "smtp-inspect: --xclient and --proxy-protocol-out exclude each other (each tells the upstream who the client is)\n".utf8))
+            throw ExitCode(2)
+        }
         let allowedPeers: [CIDR]
         do {
             allowedPeers = try proxyProtocolFrom.map { (text) throws(CIDRError) in try CIDR(parsing: text) }

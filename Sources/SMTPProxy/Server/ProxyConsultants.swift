@@ -6,9 +6,12 @@ import SMTPServices
 /// reload (`PolicyStore`'s factory), reporting to the proxy's metrics.
 public enum ProxyConsultants {
     public static func factory(metrics: ProxyMetrics?, dryRun: Bool) -> PolicyStore.ConsultantFactory {
-        { policy, previous in
+        // One policy client for every reload: its connections to the servers are kept.
+        let policyClient = PolicyClient()
+        return { policy, previous in
             guard let rules = policy as? RuleSet else { return [] }
-            var consultants: [any SessionConsultant] = []
+            // Policy servers first: Postfix applies its restrictions before a milter sees the command.
+            var consultants: [any SessionConsultant] = PolicyConsultant.consultants(for: rules, client: policyClient, observer: metrics)
             if let milters = MilterConsultant(rules: rules, observer: metrics) {
                 // Spool files a crashed run left behind go at start (once: not on reloads).
                 if previous == nil { milters.removeSpoolLeftovers() }

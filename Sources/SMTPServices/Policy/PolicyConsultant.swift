@@ -23,17 +23,23 @@ public final class PolicyConsultant: SessionConsultant {
         self.observer = observer
     }
 
-    public func stages(for client: Endpoint) -> Set<ConsultStage> {
-        rules().policyStages(for: client)
+    /// The consultants for `policy`'s `action: policy` rules: one `PolicyConsultant` over the rule
+    /// set, or none when it has no policy rule (a `PolicyStore` consultant factory). Pass the same
+    /// `client` on every reload, so that connections to the servers are kept.
+    public static func consultants(
+        for policy: any InspectionPolicy, client: PolicyClient = PolicyClient(), observer: (any PolicyObserver)? = nil
+    ) -> [any SessionConsultant] {
+        guard let ruleSet = policy as? RuleSet, !ruleSet.policyRules.isEmpty else { return [] }
+        return [PolicyConsultant(rules: { ruleSet }, client: client, observer: observer)]
     }
+
+    /// None of its own: the engine stops wherever a policy rule matches (`PolicyDecision.consult`,
+    /// `InspectionPolicy.endOfMessageConsults`) and names the rules in `ConsultRequest.policyRules`.
+    public func stages(for client: Endpoint) -> Set<ConsultStage> { [] }
 
     public func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict> {
         let ruleSet = rules()
-        var names = request.policyRules
-        if request.stage == .endOfMessage, names.isEmpty {
-            names = ruleSet.endOfMessagePolicyRules(client: request.facts.client)
-        }
-        let asked = names.compactMap { name in ruleSet.policyService(named: name).map { (name, $0) } }
+        let asked = request.policyRules.compactMap { name in ruleSet.policyService(named: name).map { (name, $0) } }
         guard !asked.isEmpty else { return eventLoop.makeSucceededFuture(.proceed) }
         let body = PolicyRequest(request).encoded
         return ask(asked[...], body: body, stage: request.stage, on: eventLoop, sofar: Verdict(.proceed))

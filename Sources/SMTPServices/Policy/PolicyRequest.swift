@@ -78,7 +78,8 @@ public struct PolicyRequest: Hashable, Sendable {
             ("reverse_client_name", "unknown"),
             ("server_address", facts.server.host),
             ("server_port", String(facts.server.port)),
-            ("helo_name", facts.heloName ?? ""),
+            // At HELO/EHLO: the name being consulted (Postfix's), not the previous one.
+            ("helo_name", stage == .helo ? request.argument : facts.heloName ?? ""),
             ("sender", sender),
             ("recipient", recipient),
             ("recipient_count", String(recipientCount)),

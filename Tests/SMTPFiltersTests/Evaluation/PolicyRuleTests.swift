@@ -80,7 +80,7 @@ import Testing
         #expect(set.decide(Fixtures.command("MAIL", "FROM:<x@inside.example>"), client: Fixtures.client()).consult.isEmpty)
     }
 
-    @Test func stagesAndEndOfMessageRulesPerClient() throws {
+    @Test func endOfMessageRulesPerClient() throws {
         let set = try Fixtures.ruleSet(Self.rules + """
 
               - name: helo-check
@@ -88,11 +88,9 @@ import Testing
                 action: policy
                 service: inet:127.0.0.1:10023
             """)
-        #expect(set.policyStages(for: Fixtures.client("192.0.2.7")) == [.rcpt, .endOfMessage, .helo, .vrfy, .etrn, .data])
-        #expect(set.policyStages(for: Fixtures.client("198.51.100.1")) == [.rcpt, .helo, .vrfy, .etrn, .data])
-        #expect(set.endOfMessagePolicyRules(client: Fixtures.client("192.0.2.7")) == ["rate"])
-        #expect(set.endOfMessagePolicyRules(client: Fixtures.client("198.51.100.1")).isEmpty)
-        #expect(RuleSet.empty.policyStages(for: Fixtures.client()).isEmpty)
+        #expect(set.endOfMessageConsults(client: Fixtures.client("192.0.2.7")) == ["rate"])
+        #expect(set.endOfMessageConsults(client: Fixtures.client("198.51.100.1")).isEmpty)
+        #expect(RuleSet.empty.endOfMessageConsults(client: Fixtures.client()).isEmpty)
     }
 
     struct Case: CustomTestStringConvertible, Sendable {

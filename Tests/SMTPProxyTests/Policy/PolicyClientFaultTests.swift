@@ -151,7 +151,7 @@ import Testing
     }
 
     /// A consult naming no policy rule (another consultant's stage) costs nothing; at
-    /// END-OF-MESSAGE the consultant finds the rules itself.
+    /// END-OF-MESSAGE the rules the rule set names are asked.
     @Test func endOfMessageRulesAndUnrelatedConsults() async throws {
         let server = try FakePolicyServer(.answer { attributes in
             attributes.first { $0.0 == "protocol_state" }?.1 == "END-OF-MESSAGE" ? "452 4.5.3 Too much mail" : "DUNNO"
@@ -159,10 +159,12 @@ import Testing
         defer { server.stop() }
         let rules = try PolicyTestSupport.ruleSet(service: server.service, command: "END-OF-MESSAGE")
         try await PolicyTestSupport.withConsultant(rules) { consultant, loop in
-            #expect(consultant.stages(for: Endpoint(host: "192.0.2.7", port: 1)) == [.endOfMessage])
+            #expect(consultant.stages(for: Endpoint(host: "192.0.2.7", port: 1)).isEmpty)
+            let names = rules.endOfMessageConsults(client: Endpoint(host: "192.0.2.7", port: 1))
+            #expect(names == ["pol"])
             let unrelated = try await consultant.consult(PolicyTestSupport.rcpt("a@example.net", rules: []), at: .epoch, on: loop).get()
             #expect(unrelated == .proceed)
-            let end = ConsultRequest(stage: .endOfMessage, facts: PolicyTestSupport.facts(recipients: ["a@example.net"], size: 10))
+            let end = ConsultRequest(stage: .endOfMessage, policyRules: names, facts: PolicyTestSupport.facts(recipients: ["a@example.net"], size: 10))
             let verdict = try await consultant.consult(end, at: .epoch, on: loop).get()
             #expect(PolicyTestSupport.reply(verdict) == "452 4.5.3 Too much mail")
         }

@@ -43,7 +43,7 @@ import Testing
         let server = Endpoint(host: "127.0.0.1", port: postfix.port)
         func facts(helo: Bool = true, sender: String? = nil, recipients: [String] = [], size: Int? = nil) -> SessionFacts {
             SessionFacts(
-                sessionID: "conf-1", client: client, server: server, heloName: "client.test", protocolName: helo ? "ESMTP" : nil,
+                sessionID: "conf-1", client: client, server: server, heloName: helo ? "client.test" : nil, protocolName: helo ? "ESMTP" : nil,
                 sender: sender, recipients: recipients, size: size, transaction: 1)
         }
         // Postfix's `size` at END-OF-MESSAGE: the content as received, dot-unstuffed, CRLF line ends.

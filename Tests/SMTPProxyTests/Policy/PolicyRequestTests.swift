@@ -62,7 +62,7 @@ import Testing
         let etrn = PolicyRequest(ConsultRequest(stage: .etrn, verb: .etrn, argument: "example.net", facts: facts))
         #expect(etrn["protocol_state"] == "ETRN" && etrn["etrn_domain"] == "example.net")
         let early = PolicyRequest(ConsultRequest(stage: .helo, verb: .helo, argument: "x", facts: PolicyTestSupport.facts(helo: nil)))
-        #expect(early["protocol_name"] == "SMTP" && early["helo_name"] == "")
+        #expect(early["protocol_name"] == "SMTP" && early["helo_name"] == "x", "the name being consulted, before any was accepted")
     }
 
     @Test func encodedIsNameValueLinesAndAnEmptyLine() {

@@ -18,7 +18,7 @@ final class ProxyHarness: @unchecked Sendable {
         upstreamPort: Int, rules: String? = nil, filterPaths: [String] = [], dryRun: Bool = false, tlsMode: TLSMode = .passthrough,
         maxConnections: Int = 10_000, timeouts: ProxyTimeouts = ProxyTimeouts(), upstreamHost: String = "127.0.0.1",
         recordPath: String? = nil, tls: TLSSettings = TLSSettings(), metrics: HostAndPort? = nil,
-        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings()
+        proxyProtocol: ProxyProtocolSettings = ProxyProtocolSettings(), xclient: Bool = false
     ) async throws {
         rulesDirectory = NSTemporaryDirectory() + "smtp-inspect-rules-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: rulesDirectory, withIntermediateDirectories: true)
@@ -28,7 +28,7 @@ final class ProxyHarness: @unchecked Sendable {
             try rules.write(toFile: rulesDirectory + "/rules.yaml", atomically: true, encoding: .utf8)
             paths = [rulesDirectory + "/rules.yaml"]
         }
-        let configuration = ProxyConfiguration(
+        var configuration = ProxyConfiguration(
             listen: HostAndPort(host: "127.0.0.1", port: 0),
             upstream: HostAndPort(host: upstreamHost, port: upstreamPort),
             filterPaths: paths,
@@ -41,6 +41,7 @@ final class ProxyHarness: @unchecked Sendable {
             metrics: metrics,
             proxyProtocol: proxyProtocol
         )
+        configuration.xclient = xclient
         var logger = Logger(label: "proxy-test")
         logger.logLevel = .warning
         server = try ProxyServer(

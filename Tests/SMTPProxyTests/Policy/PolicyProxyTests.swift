@@ -39,13 +39,7 @@ import Testing
         let ours = try FakePolicyServer(.answer { _ in "DUNNO" })
         let theirs = try FakePolicyServer(.answer { _ in "DUNNO" })
         defer { ours.stop(); theirs.stop() }
-        let check = "check_policy_service inet:127.0.0.1:\(theirs.port)"
-        let postfix = try PostfixInstance(extraMainCF: [
-            "smtpd_peername_lookup = no", "smtpd_delay_reject = no", "disable_vrfy_command = no",
-            "smtpd_helo_restrictions = \(check)", "smtpd_sender_restrictions = \(check)",
-            "smtpd_recipient_restrictions = \(check)", "smtpd_data_restrictions = \(check)",
-            "smtpd_end_of_data_restrictions = \(check)", "smtpd_etrn_restrictions = \(check)",
-        ])
+        let postfix = try PostfixInstance(extraMainCF: PolicyTestSupport.postfixAskingAtEveryStage(port: theirs.port))
         defer { postfix.stop() }
         let harness = try await Self.proxy(upstream: postfix.port, rules: """
             rules:

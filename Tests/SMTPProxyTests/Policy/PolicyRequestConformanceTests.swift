@@ -12,13 +12,7 @@ import Testing
     @Test func requestsMatchPostfixAtEveryStage() async throws {
         let recorder = try FakePolicyServer(.answer { _ in "DUNNO" })
         defer { recorder.stop() }
-        let check = "check_policy_service inet:127.0.0.1:\(recorder.port)"
-        let postfix = try PostfixInstance(extraMainCF: [
-            "smtpd_peername_lookup = no", "smtpd_delay_reject = no", "disable_vrfy_command = no",
-            "smtpd_helo_restrictions = \(check)", "smtpd_sender_restrictions = \(check)",
-            "smtpd_recipient_restrictions = \(check)", "smtpd_data_restrictions = \(check)",
-            "smtpd_end_of_data_restrictions = \(check)", "smtpd_etrn_restrictions = \(check)",
-        ])
+        let postfix = try PostfixInstance(extraMainCF: PolicyTestSupport.postfixAskingAtEveryStage(port: recorder.port))
         defer { postfix.stop() }
         let body = "Subject: conformance\r\n\r\nline one\r\n..dot-stuffed\r\n"
         let clientPort = try await onThread { () throws -> Int in

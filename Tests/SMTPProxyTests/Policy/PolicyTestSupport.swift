@@ -23,6 +23,18 @@ enum PolicyTestSupport {
             """, path: "policy.yaml")])
     }
 
+    /// Postfix settings that ask the policy server on `port` at every stage (HELO … ETRN), with
+    /// no reverse lookup (`client_name=unknown`, as the proxy sends) and no delayed rejects.
+    static func postfixAskingAtEveryStage(port: Int) -> [String] {
+        let check = "check_policy_service inet:127.0.0.1:\(port)"
+        return [
+            "smtpd_peername_lookup = no", "smtpd_delay_reject = no", "disable_vrfy_command = no",
+            "smtpd_helo_restrictions = \(check)", "smtpd_sender_restrictions = \(check)",
+            "smtpd_recipient_restrictions = \(check)", "smtpd_data_restrictions = \(check)",
+            "smtpd_end_of_data_restrictions = \(check)", "smtpd_etrn_restrictions = \(check)",
+        ]
+    }
+
     static func facts(
         client: Endpoint = Endpoint(host: "192.0.2.7", port: 50_123), server: Endpoint = Endpoint(host: "127.0.0.1", port: 25),
         helo: String? = "client.example", sender: String? = "alice@example.org", recipients: [String] = [], size: Int? = nil,

@@ -4,6 +4,7 @@ import SMTPCore
 import SMTPFilters
 import SMTPProxy
 import SMTPReplay
+import SMTPServices
 
 /// `smtp-inspect replay FILE... [--filters PATH]... [--format table|json] [--to HOST:PORT]`: runs
 /// captured SMTP sessions through the engine and the rules, offline, or re-sends their client side
@@ -143,9 +144,12 @@ struct ReplayCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let output = FileDescriptorWriter(descriptor: STDOUT_FILENO)
         let diagnostics = FileDescriptorWriter(descriptor: STDERR_FILENO, capacity: 0)
+        var options = ReplayOptions(policy: policy, tlsMode: TLSMode(rawValue: tls) ?? .passthrough)
+        // `action: policy` rules ask their servers, as the live proxy does (SPEC §11).
+        options.consultants = ConsultantChain(PolicyConsultant.consultants(for: policy))
         let run = ReplayRun(
             files: files,
-            options: ReplayOptions(policy: policy, tlsMode: TLSMode(rawValue: tls) ?? .passthrough),
+            options: options,
             format: format ?? (output.isTerminal ? .table : .json),
             showProgress: diagnostics.isTerminal
         )

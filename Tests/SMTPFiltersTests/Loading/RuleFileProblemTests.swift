@@ -58,19 +58,19 @@ import Testing
             "test.yaml:4: action 'strip' needs 'ehlo-keyword' (the EHLO keywords to remove)",
         ]),
         Case(label: "unrelated rule key", yaml: "rules:\n  - name: x\n    frobnicate: 1\n    action: log\n", problems: [
-            "test.yaml:3: unknown key 'frobnicate' in a rule (expected 'name', 'command', 'argument', 'ehlo-keyword', 'client', 'reply-code', 'action', 'reply' or 'replace')",
+            "test.yaml:3: unknown key 'frobnicate' in a rule (expected 'name', 'command', 'argument', 'ehlo-keyword', 'client', 'reply-code', 'action', 'reply', 'replace', 'service', 'timeout' or 'on-error')",
         ]),
         Case(label: "missing name", yaml: "rules:\n  - command: VRFY\n    action: reject\n", problems: [
             "test.yaml:2: rule has no 'name'",
         ]),
         Case(label: "missing action", yaml: "rules:\n  - name: x\n    command: VRFY\n", problems: [
-            "test.yaml:2: rule 'x' has no 'action' (log, allow, reject, rewrite, strip or disconnect)",
+            "test.yaml:2: rule 'x' has no 'action' (log, allow, reject, rewrite, strip, disconnect or policy)",
         ]),
         Case(label: "unknown action", yaml: "rules:\n  - name: x\n    action: rejct\n", problems: [
             "test.yaml:3: unknown action 'rejct' (did you mean 'reject'?)",
         ]),
         Case(label: "unrelated action", yaml: "rules:\n  - name: x\n    action: drop\n", problems: [
-            "test.yaml:3: unknown action 'drop' (expected log, allow, reject, rewrite, strip or disconnect)",
+            "test.yaml:3: unknown action 'drop' (expected log, allow, reject, rewrite, strip, disconnect or policy)",
         ]),
         Case(label: "bad rule name", yaml: "rules:\n  - name: no vrfy\n    action: log\n", problems: [
             "test.yaml:2: rule name 'no vrfy' may only contain letters, digits, '.', '_' and '-'",

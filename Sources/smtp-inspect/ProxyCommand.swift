@@ -204,13 +204,6 @@ struct ProxyCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "smtp-inspect")
-        if xclient, proxyProtocolOut != nil {
-            // Here rather than in validate(): a configuration error is one line (ArgumentParser
-            // adds its usage lines to a ValidationError).
-            FileHandle.standardError.write(Data(
-                "smtp-inspect: --xclient and --proxy-protocol-out exclude each other (each tells the upstream who the client is)\n".utf8))
-            throw ExitCode(2)
-        }
         let allowedPeers: [CIDR]
         do {
             allowedPeers = try proxyProtocolFrom.map { (text) throws(CIDRError) in try CIDR(parsing: text) }

@@ -28,6 +28,9 @@ public final class ProxyServer: Service, Sendable {
         configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, logger: Logger,
         recording: CaptureFile? = nil, metrics: ProxyMetrics? = nil
     ) throws(ProxyError) {
+        if configuration.xclient, configuration.proxyProtocol.outgoing != nil {
+            throw .unsupported("--xclient and --proxy-protocol-out exclude each other (each tells the upstream who the client is)")
+        }
         let needsTLS = configuration.tlsMode == .terminate || configuration.tls.implicitListen != nil
         context = ProxyContext(
             configuration: configuration,

@@ -19,7 +19,7 @@ extension RuleSet {
     /// is forwarded).
     public func endOfMessageConsults(client: Endpoint) -> [String] {
         guard !policyRulesByName.isEmpty else { return [] }
-        let address = usesClientAddress ? IPAddress(client.host) : nil
+        let address = usesClientAddress ? client.address : nil
         return rules.filter {
             $0.action == .policy && $0.command.matches(PolicyService.endOfMessage) && $0.matches(client: address)
         }.map(\.name)

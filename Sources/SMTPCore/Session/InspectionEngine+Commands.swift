@@ -32,7 +32,7 @@ extension InspectionEngine {
                         // In its place in the pipeline (as `bare-newline: reject`): the replies
                         // owed for earlier commands, a message's end of data among them, reach
                         // the client and the log before both sides close.
-                        setEndReason("pipelining-overflow")
+                        setEndReason(.pipeliningOverflow)
                         clientMode = .closed
                         discardClientInput(&out)
                         enqueueLocal(.local("", SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), closeAfterReply: true), &out)
@@ -105,7 +105,7 @@ extension InspectionEngine {
                 // first, and only then are both sides closed. Closing at once lost the reply to a
                 // message the upstream had already accepted (found by the differential test).
                 event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
-                setEndReason("bare-newline-rejected")
+                setEndReason(.bareNewlineRejected)
                 clientMode = .closed
                 discardClientInput(&out)
                 enqueueLocal(.local(verb, SMTPReply(code: 550, "5.5.2 Error: \(what) received"), closeAfterReply: true), &out)
@@ -205,7 +205,7 @@ extension InspectionEngine {
                 return
             }
             event(.command(CommandRecord(verb: verb, arg: display, action: "disconnect", rule: decision.rule)), &out)
-            setEndReason("disconnect")
+            setEndReason(.disconnect)
             clientMode = .closed
             discardClientInput(&out)
             enqueueLocal(.local(verb, reply, closeAfterReply: true), &out)
@@ -345,12 +345,16 @@ extension InspectionEngine {
             entry.effect = .mail(path: transaction?.path ?? command.argument)
             recipientsForwarded = 0
             transactionCount += 1
+            forwardedSender = transaction?.path
+            declaredSize = transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
         case .rcpt:
             entry.effect = .rcpt(path: transaction?.path ?? command.argument)
             recipientsForwarded += 1
         case .rset:
             entry.effect = .rset
             prependHeaders.removeAll()
+            forwardedSender = nil
+            declaredSize = nil
         case .data:
             entry.effect = .data
             entry.decidesClientMode = true
@@ -427,7 +431,7 @@ extension InspectionEngine {
     // MARK: - Helpers
 
     /// Sends a final reply now and closes both legs (the `reject` bare-newline policy, overflow).
-    mutating func rejectAndClose(_ reply: SMTPReply, reason: String, _ out: inout InspectionEffects) {
+    mutating func rejectAndClose(_ reply: SMTPReply, reason: EndReason, _ out: inout InspectionEffects) {
         setEndReason(reason)
         drainLocalReplies(&out)
         sendLocal(reply, for: nil, &out)

@@ -107,7 +107,7 @@ extension InspectionEngine {
             case .bareCR: what = "bare <CR>"
             default: what = "bare <LF>"
             }
-            rejectAndClose(SMTPReply(code: 550, "5.5.2 Error: \(what) received"), reason: "bare-newline-rejected", &out)
+            rejectAndClose(SMTPReply(code: 550, "5.5.2 Error: \(what) received"), reason: .bareNewlineRejected, &out)
         }
     }
 
@@ -139,7 +139,7 @@ extension InspectionEngine {
     /// Aborts the upstream's transaction mid-content: its connection is closed without an end of
     /// data, so it delivers nothing. The client's session goes on until its end of data, gets
     /// the proxy's reply, and is then closed.
-    mutating func upstreamAbort(reason: String = "message-too-large", _ out: inout InspectionEffects) {
+    mutating func upstreamAbort(reason: EndReason = .messageTooLarge, _ out: inout InspectionEffects) {
         upstreamAborted = true
         out.append(.closeServer)
         setEndReason(reason)
@@ -214,7 +214,7 @@ extension InspectionEngine {
             }
             var progress = progress
             progress.aborted = true
-            upstreamAbort(reason: "message-refused", &out)
+            upstreamAbort(reason: .messageRefused, &out)
             var closes = false
             if case .disconnect = verdict.action { closes = true }
             var entry = PendingCommand.local(".", reply, closeAfterReply: closes)
@@ -287,7 +287,7 @@ extension InspectionEngine {
             out.append(.discardHeldContent)
             var entry = PendingCommand.local(".", refusal!, closeAfterReply: closes)
             entry.effect = .endOfMessage(progress)
-            if closes { setEndReason("milter-shutdown") }
+            if closes { setEndReason(.milterShutdown) }
             // The message event names the transaction the client sent; then the upstream's copy
             // of it is reset, before anything the client sends next.
             enqueueLocal(entry, &out)

@@ -23,7 +23,7 @@ extension InspectionEngine {
                 out.append(.writeToClient(raw))
             case .overlong(let length):
                 anomaly(.replyTooLong, "server sent \(length) octets without ending a reply", &out)
-                rejectAndClose(SMTPReply(code: 421, "4.4.2 Error: bad reply from upstream, closing"), reason: "upstream-protocol-error", &out)
+                rejectAndClose(SMTPReply(code: 421, "4.4.2 Error: bad reply from upstream, closing"), reason: .upstreamProtocolError, &out)
                 return
             case .reply(let reply, let bareLF):
                 if bareLF { anomaly(.bareLF, "bare <LF> in a \(reply.code) reply, forwarded as <CR><LF>", &out) }
@@ -111,7 +111,7 @@ extension InspectionEngine {
                 }
             }
         case .quit:
-            setEndReason("quit")
+            setEndReason(.quit)
             closesClient = true
         case .binaryBlob(let size):
             if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
@@ -197,7 +197,7 @@ extension InspectionEngine {
         discardPipelinedAfterSTARTTLS(&out)
         clientMode = .relay
         serverRelay = true
-        tlsState = "passthrough"
+        tls = .passthrough
     }
 
     /// Removes stripped keywords and lowers SIZE to `max-message-size`; re-frames the reply.

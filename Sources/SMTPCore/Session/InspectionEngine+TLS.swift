@@ -25,9 +25,9 @@ extension InspectionEngine {
         anomaly(.tlsHandshakeFailed, "\(leg.rawValue) leg: \(reason)", &out)
         switch leg {
         case .client:
-            setEndReason("tls-failed")
+            setEndReason(.tlsFailed)
         case .upstream:
-            rejectAndClose(SMTPReply(code: 421, "4.7.0 Error: TLS with the upstream failed, closing"), reason: "tls-failed", &out)
+            rejectAndClose(SMTPReply(code: 421, "4.7.0 Error: TLS with the upstream failed, closing"), reason: .tlsFailed, &out)
         }
     }
 
@@ -41,12 +41,12 @@ extension InspectionEngine {
             return true
         }
         guard verb == .starttls else { return false }
-        if clientTLS {
+        if tls.clientLegEncrypted {
             event(.command(CommandRecord(verb: verb.name, arg: display, action: "reject", rule: "--tls terminate")), &out)
             enqueueLocal(.local(verb.name, SMTPReply(code: 503, "5.5.1 Error: TLS already active")), &out)
             return true
         }
-        if upstreamOffersSTARTTLS && !serverTLS { return false }
+        if upstreamOffersSTARTTLS && !tls.upstreamLegEncrypted { return false }
         // The upstream cannot do TLS: the proxy answers for it and only the client leg is encrypted.
         event(.command(CommandRecord(verb: verb.name, arg: display, action: "forward", rule: "--tls terminate")), &out)
         var entry = PendingCommand.local(verb.name, SMTPReply(code: 220, "2.0.0 Ready to start TLS"))
@@ -64,10 +64,8 @@ extension InspectionEngine {
     mutating func beginTermination(upstream: Bool, emitsStart: Bool = true, _ out: inout InspectionEffects) {
         discardPipelinedAfterSTARTTLS(&out)
         if emitsStart { out.append(.startTLS(.client)) }
-        clientTLS = true
         if upstream {
             if emitsStart { out.append(.startTLS(.upstream)) }
-            serverTLS = true
         } else {
             awaitingHello = true
         }
@@ -75,7 +73,7 @@ extension InspectionEngine {
         envelope = nil
         message = nil
         recipientsForwarded = 0
-        tlsState = serverTLS ? "terminated" : "terminated-upstream-clear"
+        tls = upstream ? .terminated : .terminatedUpstreamClear
     }
 
     /// Plain text the client pipelined after STARTTLS would otherwise run inside the TLS session
@@ -91,7 +89,7 @@ extension InspectionEngine {
     /// Returns true when `model` changed.
     mutating func adjustSTARTTLSOffer(_ model: inout EHLOReply) -> Bool {
         upstreamOffersSTARTTLS = model.keyword("STARTTLS") != nil
-        if clientTLS {
+        if tls.clientLegEncrypted {
             let before = model.keywords.count
             model.keywords.removeAll { $0.name == "STARTTLS" }
             return model.keywords.count != before

@@ -42,12 +42,10 @@ public struct InspectionEngine: Sendable {
     var upstreamAborted = false
     var started = false
     var finished = false
-    var endReason: String?
-    var tlsState = "none"
+    var endReason: EndReason?
+    var tls = SessionTLS.none
     /// `--tls terminate`: which legs are encrypted, whether the upstream's last EHLO offered
     /// STARTTLS, and whether a client-only upgrade waits for a new EHLO.
-    var clientTLS = false
-    var serverTLS = false
     var upstreamOffersSTARTTLS = false
     var awaitingHello = false
 
@@ -62,6 +60,11 @@ public struct InspectionEngine: Sendable {
     var pendingPolicyAnswer: String?
     /// What consults report (`SessionFacts`).
     var heloName: String?
+    /// The reverse path of the last MAIL forwarded (a pipelined RCPT is consulted before MAIL's
+    /// reply sets `envelope`).
+    var forwardedSender: String?
+    /// `SIZE=` of the last MAIL forwarded (Postfix's `size` attribute after MAIL).
+    var declaredSize: Int?
     var sawEHLO = false
     /// The greeting (the upstream's, or the proxy's refusal) has been sent to the client.
     var greetingSent = false
@@ -98,10 +101,7 @@ public struct InspectionEngine: Sendable {
         }
         self.settings = settings
         endOfMessagePolicyRules = policy.endOfMessageConsults(client: configuration.client)
-        if configuration.clientTLSAtStart {
-            clientTLS = true
-            tlsState = "implicit-upstream-clear"
-        }
+        if configuration.clientTLSAtStart { tls = .implicitUpstreamClear }
     }
 
     // MARK: - Driver inputs
@@ -111,7 +111,7 @@ public struct InspectionEngine: Sendable {
     /// turns the session away at once (too many connections, a refused origin): the reply is the
     /// client's greeting and both legs close; the upstream is never contacted.
     public mutating func start(
-        at time: SMTPTimestamp, refusal: (reply: SMTPReply, reason: String)? = nil, into out: inout InspectionEffects
+        at time: SMTPTimestamp, refusal: (reply: SMTPReply, reason: EndReason)? = nil, into out: inout InspectionEffects
     ) {
         guard !started else { return }
         started = true
@@ -160,7 +160,7 @@ public struct InspectionEngine: Sendable {
         case .connect:
             switch verdict.action {
             case .reply(let reply), .disconnect(let reply):
-                refuse(with: reply, reason: verdict.endReason ?? "refused", at: time, into: &out)
+                refuse(with: reply, reason: verdict.endReason.map(EndReason.init(rawValue:)) ?? .refused, at: time, into: &out)
             case .proceed, .rewrite, .delay:
                 admit(&out)
             }
@@ -194,7 +194,7 @@ public struct InspectionEngine: Sendable {
             if action == .reject, !configuration.dryRun {
                 // postscreen's verdict: nothing of this client reaches the upstream.
                 transcribe(bytes, &out)
-                setEndReason("pregreet")
+                setEndReason(.pregreet)
                 hold = nil
                 pending.removeAll()
                 sendLocal(SMTPReply(code: 554, "5.5.1 Error: talking before the greeting"), for: nil, &out)
@@ -257,19 +257,19 @@ public struct InspectionEngine: Sendable {
                 anomaly(.incompleteSession, "client closed during message content; upstream aborted before end of data", &out)
                 out.append(.closeServer)
             }
-            setEndReason("client-closed-mid-data")
+            setEndReason(.clientClosedMidData)
         case .blob:
             out.append(.closeServer)
-            setEndReason("client-closed")
+            setEndReason(.clientClosed)
         case .relay:
             out.append(.shutdownServerOutput)
-            setEndReason(quitSent ? "quit" : "client-closed")
+            setEndReason(quitSent ? .quit : .clientClosed)
         default:
             if clientInput.readableBytes > 0 && !quitSent {
                 anomaly(.incompleteSession, "client closed with \(clientInput.readableBytes) octets of an unfinished line", &out)
             }
             out.append(.shutdownServerOutput)
-            setEndReason(quitSent ? "quit" : "client-closed")
+            setEndReason(quitSent ? .quit : .clientClosed)
         }
         clientMode = .closed
         discardClientInput(&out)
@@ -287,12 +287,12 @@ public struct InspectionEngine: Sendable {
             return
         }
         if serverRelay || quitSent {
-            setEndReason(quitSent ? "quit" : "server-closed")
+            setEndReason(quitSent ? .quit : .serverClosed)
         } else if case .closed = clientMode, pending.isEmpty {
-            setEndReason("client-closed")
+            setEndReason(.clientClosed)
         } else {
             drainLocalReplies(&out)
-            setEndReason("upstream-lost")
+            setEndReason(.upstreamLost)
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: connection to upstream lost, closing"), for: nil, &out)
         }
         pending.removeAll()
@@ -314,7 +314,7 @@ public struct InspectionEngine: Sendable {
 
     /// The proxy turns the session away before it begins (too many connections, upstream down):
     /// `reply` becomes the client's greeting and both legs close.
-    public mutating func refuse(with reply: SMTPReply, reason: String, at time: SMTPTimestamp, into out: inout InspectionEffects) {
+    public mutating func refuse(with reply: SMTPReply, reason: EndReason, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         setEndReason(reason)
         sendLocal(reply, for: "greeting", &out)
@@ -329,7 +329,7 @@ public struct InspectionEngine: Sendable {
     /// The timer for `waitingFor` expired (RFC 5321 §4.5.3.2).
     public mutating func timedOut(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        setEndReason("timeout")
+        setEndReason(.timeout)
         if !serverRelay {
             // In a blind relay (TLS) a plain-text reply would corrupt the stream: just close.
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: timeout exceeded, closing"), for: nil, &out)
@@ -351,12 +351,12 @@ public struct InspectionEngine: Sendable {
         event(
             .sessionEnd(
                 SessionSummary(
-                    reason: endReason ?? "incomplete",
+                    reason: (endReason ?? .incomplete).rawValue,
                     bytesFromClient: bytesFromClient,
                     bytesFromServer: bytesFromServer,
                     commands: commandCount,
                     messages: messageCount,
-                    tls: configuration.upstreamUnverified && serverTLS ? tlsState + "-unverified" : tlsState
+                    tls: configuration.upstreamUnverified && tls.upstreamLegEncrypted ? tls.rawValue + "-unverified" : tls.rawValue
                 )
             ),
             &out
@@ -509,15 +509,15 @@ public struct InspectionEngine: Sendable {
         SessionFacts(
             sessionID: configuration.sessionID, client: configuration.client, server: configuration.server,
             heloName: heloName, protocolName: heloName == nil ? nil : (sawEHLO ? "ESMTP" : "SMTP"),
-            sender: envelope?.mailFrom, recipients: envelope?.rcptTo ?? [], saslMethod: saslMethod, size: size,
-            tls: tlsState, transaction: transactionCount)
+            sender: envelope?.mailFrom ?? forwardedSender, recipients: envelope?.rcptTo ?? [], saslMethod: saslMethod, size: size ?? declaredSize,
+            tls: tls.rawValue, transaction: transactionCount)
     }
 
     mutating func anomaly(_ kind: AnomalyKind, _ detail: String, _ out: inout InspectionEffects) {
         event(.anomaly(kind, detail: detail), &out)
     }
 
-    mutating func setEndReason(_ reason: String) {
+    mutating func setEndReason(_ reason: EndReason) {
         if endReason == nil { endReason = reason }
     }
 

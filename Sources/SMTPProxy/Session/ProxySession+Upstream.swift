@@ -11,14 +11,20 @@ extension ProxySession {
         let handler = SessionChannelHandler(session: self)
         upstreamHandler = handler
         let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+        let xclientFor = context.configuration.xclient ? origin.client : nil
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.writeBufferWaterMark, value: ProxyServer.waterMark)
             .connectTimeout(.seconds(context.configuration.connectTimeout))
             .bindingTransparently(to: origin.upstreamSource)
-            .channelInitializer { channel in
+            .channelInitializer { [xclientFor] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // `--xclient`: the upstream learns the real client before the session sees
+                    // its greeting; the exchange is hidden from the client.
+                    if let client = xclientFor {
+                        try channel.pipeline.syncOperations.addHandler(XCLIENTHandler(client: client) { boundHandler.value.session?.xclientFinished($0) })
+                    }
                     try channel.pipeline.syncOperations.addHandler(boundHandler.value)
                 }
             }

@@ -101,10 +101,10 @@ final class ProxySession {
         case .client:
             // A refused origin or a full house never reaches the upstream; otherwise the engine
             // asks for the upstream (`connectUpstream`), after a connect-time consult if any.
-            var refusal: (reply: SMTPReply, reason: String)?
+            var refusal: (reply: SMTPReply, reason: EndReason)?
             if let origin = origin.refusal {
                 logger.warning("\(origin.detail)")
-                refusal = (origin.reply, origin.reason)
+                refusal = (origin.reply, EndReason(rawValue: origin.reason))
             } else if context.limiter.acquire() {
                 limiterHeld = true
             } else {

@@ -29,6 +29,8 @@ import Testing
         #expect(h.consults.count == 1)
         let request = try #require(h.consults.first?.request)
         #expect(request.stage == .rcpt && request.path == "grey@example.net" && request.policyRules == ["grey"])
+        // MAIL's reply has not come yet; the sender is the one forwarded.
+        #expect(request.facts.sender == "a@example.org" && request.facts.transaction == 1)
         #expect(!h.readsPaused)  // a few KiB wait: reading goes on
 
         h.server("250 2.1.0 Ok\r\n")

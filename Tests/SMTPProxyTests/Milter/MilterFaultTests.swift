@@ -9,6 +9,10 @@ import Testing
 /// A milter that stalls, closes, answers garbage or an oversized packet, or is not there: the
 /// `on-error` verdict and an `anomaly`, within the timeout, never a hang.
 @Suite struct MilterFaultTests {
+    /// Far beyond the milter's 1 s timeout and far below the session's own (5 min): an exchange
+    /// that outlives it hung.
+    static let hangBound = Duration.seconds(30)
+
     static func run(
         fault: FakeMilter.Fault, onError: MilterSettings.OnError, timeout: Duration = .seconds(1), steps: UInt32 = 0,
         message: [UInt8] = RealMilterTests.message(subject: "fault", body: ["body"])
@@ -36,7 +40,9 @@ import Testing
     ])
     func aBrokenMilterAtConnectRefusesTheSessionWithTempfail(fault: FakeMilter.Fault, kind: String) async throws {
         let (run, elapsed) = try await Self.run(fault: fault, onError: .tempfail)
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        // The anomaly's kind says which limit ended the exchange; the bound only catches a hang
+        // (on a loaded 2-core machine a 1 s timeout has been seen to complete after 6.6 s).
+        #expect(elapsed < Self.hangBound, "took \(elapsed)")
         let refusal = try #require(run.refusal)
         #expect(refusal.stage == .connect)
         #expect(refusal.verdict.action == .reply(SMTPReply(code: 421, "4.7.1 Service unavailable - try again later")))
@@ -48,7 +54,7 @@ import Testing
     @Test(arguments: [Character("H"), "M", "R", "T", "L", "N", "B", "E"])
     func aMilterThatStallsAtAnyStepTimesOutWithItsOnErrorVerdict(step: Character) async throws {
         let (run, elapsed) = try await Self.run(fault: .stall(at: step), onError: .reject)
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < Self.hangBound, "took \(elapsed)")
         let refusal = try #require(run.refusal)
         let stages: [Character: ConsultStage] = ["H": .helo, "M": .mail, "R": .rcpt, "T": .data]
         #expect(refusal.stage == stages[step] ?? .endOfMessage)

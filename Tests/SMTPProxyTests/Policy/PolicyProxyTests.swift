@@ -70,11 +70,7 @@ import Testing
                 }
             }
         }
-        let known = ["RCPT size='0', Postfix '400'", "DATA size='0', Postfix '400'"]
-        #expect(differences.filter { !known.contains($0) }.isEmpty, "\(differences)")
-        withKnownIssue("the engine's SessionFacts.size is nil at RCPT and DATA (Postfix sends MAIL's SIZE= there)") {
-            #expect(differences.isEmpty, "\(differences)")
-        }
+        #expect(differences.isEmpty, "\(differences)")
         print("request as sent (RCPT):\n" + sent[2].map { "\($0.0)=\($0.1)" }.joined(separator: "\n") + "\nanswer: action=DUNNO")
     }
 
@@ -99,9 +95,7 @@ import Testing
         await harness.stop()
         #expect(replies.map { String($0.prefix(3)) } == ["250", "250", "250"], "\(replies)")
         let sender = recorder.requests.first?.first { $0.0 == "sender" }?.1
-        withKnownIssue("the engine's SessionFacts.sender comes from MAIL's reply, which a pipelining client's RCPT can overtake") {
-            #expect(sender == "alice@example.net")
-        }
+        #expect(sender == "alice@example.net")
     }
 
     /// postgrey in front of Postfix: the first attempt gets postgrey's 450 and nothing is

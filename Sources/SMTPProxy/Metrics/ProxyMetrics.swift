@@ -82,6 +82,7 @@ public final class ProxyMetrics: Sendable {
                 _ = counter(Name.tlsHandshakes, [("leg", leg.rawValue), ("result", result)])
             }
         }
+        registerClientLimitSeries()
     }
 
     // MARK: - Observers
@@ -111,8 +112,9 @@ public final class ProxyMetrics: Sendable {
             counter(Name.bytes, [("direction", "from_client")]).increment(by: Int64(summary.bytesFromClient))
             counter(Name.bytes, [("direction", "from_server")]).increment(by: Int64(summary.bytesFromServer))
             if summary.reason == "upstream-lost" { upstreamError(.lost) }
-        case .limit, .milter:
-            // Counted by their own families (client limits, milters) where those are served.
+        case .limit(let record):
+            clientLimitHit(record)
+        case .milter:
             break
         }
     }

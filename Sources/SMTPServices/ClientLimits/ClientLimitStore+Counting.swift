@@ -1,0 +1,71 @@
+import SMTPCore
+import SMTPFilters
+
+/// What the consultant asks of the store: count an event, read a rule's count, ban, look a ban
+/// up. Each is one lock of one shard. Slots are resolved against the shard's own layout, so a
+/// session that began before a reload counts into the reloaded rules of the same name.
+extension ClientLimitStore {
+    /// A rule's count for a key, and the rule as the key's shard knows it.
+    struct Reading {
+        var slot: CounterLayout.Slot
+        var count: Int
+    }
+
+    /// Counts one `count` event (`amount` −1 closes a session) for `key` in every rule of the
+    /// key's shard that counts it per the key's kind. Creates the key when new (never for −1).
+    func record(_ count: ClientLimitCount, amount: Int = 1, for key: CounterKey, at now: Int64) {
+        let change = withShard(of: key) { table, hash -> Int in
+            guard let slots = table.layout.counting[count]?[CounterLayout.ruleKey(of: key.kind)], !slots.isEmpty else {
+                return 0
+            }
+            let entry: Int32
+            var change = 0
+            if amount < 0 {
+                guard let found = table.find(key, hash: hash) else { return 0 }
+                entry = found
+            } else {
+                (entry, change) = table.touch(key, hash: hash, at: now)
+            }
+            for slot in slots {
+                if slot.window == 0 {
+                    _ = table.adjustSessions(by: amount, slot, entry: entry)
+                } else {
+                    _ = table.add(UInt32(amount), slot, entry: entry, at: now)
+                }
+            }
+            return change
+        }
+        keysChanged(by: change)
+    }
+
+    /// `slot`'s count for `key` at `now` (0 for an untracked key); nil when the key's shard no
+    /// longer has the rule (a reload removed it meanwhile).
+    func reading(_ slot: CounterLayout.Slot, for key: CounterKey, at now: Int64) -> Reading? {
+        withShard(of: key) { table, hash in
+            guard let current = table.layout.slots.indices.contains(slot.index) && table.layout.slots[slot.index].rule == slot.rule
+                ? slot : table.layout.slot(matching: slot)
+            else { return nil }
+            let count = table.find(key, hash: hash).map { table.count(current, entry: $0, at: now) } ?? 0
+            return Reading(slot: current, count: count)
+        }
+    }
+
+    /// Bans `key` until `until` for `slot`'s rule (a longer ban already in force stays).
+    func ban(_ key: CounterKey, slot: CounterLayout.Slot, count: Int, until: Int64, at now: Int64) {
+        let change = withShard(of: key) { table, hash -> Int in
+            guard let index = table.layout.slots.firstIndex(where: { $0.rule.name == slot.rule.name }) else { return 0 }
+            let (entry, change) = table.touch(key, hash: hash, at: now)
+            table.ban(entry, CounterTable.Ban(until: until, rule: index, count: count))
+            return change
+        }
+        keysChanged(by: change)
+    }
+
+    /// The ban in force on `key` at `now`: the banning rule, the count that banned and the end.
+    func ban(of key: CounterKey, at now: Int64) -> (rule: ClientLimitRule, count: Int, until: Int64)? {
+        withShard(of: key) { table, hash in
+            guard let entry = table.find(key, hash: hash), let ban = table.ban(of: entry, at: now) else { return nil }
+            return (table.layout.slots[ban.rule].rule, ban.count, ban.until)
+        }
+    }
+}

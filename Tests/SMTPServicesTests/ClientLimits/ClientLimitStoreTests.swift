@@ -1,0 +1,80 @@
+import Dispatch
+import SMTPCore
+import SMTPFilters
+import Testing
+
+@testable import SMTPServices
+
+/// The store shared by sessions on several event loops at once.
+@Suite struct ClientLimitStoreTests {
+    /// Eight threads count into the same 64 keys at once (one start, one failure and one end per
+    /// session): no count is lost, every gauge is back at zero.
+    @Test func concurrentSessionsLoseNoCount() throws {
+        let consultant = ClientLimitConsultant(
+            limits: try LimitFixtures.limits("""
+                settings:
+                  client-limits-track: 100000
+                client-limits:
+                  - name: open
+                    count: sessions
+                    max: 1000000
+                    action: log
+                  - name: failures
+                    count: auth-failures
+                    max: 1000000
+                    per: 1h
+                    action: log
+                """))
+        let perThread = 2_000
+        DispatchQueue.concurrentPerform(iterations: 8) { thread in
+            for index in 0..<perThread {
+                let session = "t\(thread)-\(index)"
+                let host = "192.0.2.\(index % 64)"
+                consultant.observe([
+                    LimitFixtures.sessionStart(session, from: host, at: 1),
+                    LimitFixtures.reply(session, at: 1, 535, "5.7.8 no", for: "AUTH"),
+                ][...])
+                if index % 2 == 1 { consultant.observe([LimitFixtures.sessionEnd(session, at: 2)][...]) }
+            }
+        }
+        // Half the sessions are still open: 8 threads × 1,000 over 64 addresses.
+        let layout = consultant.store.layout(for: CounterKey.client("192.0.2.0").address)
+        var failures = 0
+        var open = 0
+        for index in 0..<64 {
+            let key = CounterKey.client("192.0.2.\(index)").address
+            failures += consultant.store.reading(layout.slots[1], for: key, at: 2_000)?.count ?? -1
+            open += consultant.store.reading(layout.slots[0], for: key, at: 2_000)?.count ?? -1
+        }
+        #expect(failures == 8 * perThread)
+        #expect(open == 8 * perThread / 2)
+        #expect(consultant.sessions.count == 8 * perThread / 2)
+        #expect(consultant.store.keyCount == 64)
+    }
+
+    /// The gauge observer hears every key that comes and goes.
+    @Test func theObserverFollowsTheKeyCount() throws {
+        final class Tally: ClientLimitObserver, @unchecked Sendable {
+            var total = 0
+            func clientLimitKeysChanged(by change: Int) { total += change }
+        }
+        let tally = Tally()
+        let consultant = ClientLimitConsultant(
+            limits: try LimitFixtures.limits(
+                "settings:\n  client-limits-track: 10\nclient-limits:\n  - name: c\n    count: connections\n    max: 5\n    per: 1m\n    action: log\n"),
+            observer: tally)
+        for index in 0..<25 {
+            consultant.observe([LimitFixtures.sessionStart("s\(index)", from: "198.51.100.\(index)", at: Double(index))][...])
+        }
+        #expect(tally.total == 10)
+        // Two minutes on, the old keys have expired as new ones came.
+        for index in 0..<3 {
+            consultant.observe([LimitFixtures.sessionStart("n\(index)", from: "203.0.113.\(index)", at: 300)][...])
+        }
+        #expect(tally.total == consultant.store.keyCount)
+        consultant.reload(try LimitFixtures.limits(
+            "settings:\n  client-limits-track: 2\nclient-limits:\n  - name: c\n    count: connections\n    max: 5\n    per: 1m\n    action: log\n"))
+        #expect(tally.total == 2)
+        #expect(consultant.store.keyCount == 2)
+    }
+}

@@ -3,8 +3,9 @@ import SMTPCore
 import SMTPServices
 
 /// The client-limit series (SPEC §10): hits from the `limit` audit events, by rule and action
-/// (`would-…` under `--dry-run`), and the keys the store tracks, from the store itself.
-extension ProxyMetrics: ClientLimitObserver {
+/// (`would-…` under `--dry-run`), and the keys the counters track, asked of the store at each
+/// scrape (`refreshClientLimitKeys`), so counting an event costs the metrics nothing.
+extension ProxyMetrics {
     enum ClientLimitName {
         nonisolated(unsafe) static let hits = ProxyMetrics.family(
             "client_limit_hits", unit: "total", help: "Client-limit rules hit, by rule and action (the limit audit events).")
@@ -22,7 +23,8 @@ extension ProxyMetrics: ClientLimitObserver {
             .increment()
     }
 
-    public func clientLimitKeysChanged(by change: Int) {
-        registry.makeGauge(descriptor: ClientLimitName.keys).increment(by: Double(change))
+    /// Sets the keys gauge from the client-limit consultants of the rules in force.
+    public func refreshClientLimitKeys(from chain: ConsultantChain) {
+        registry.makeGauge(descriptor: ClientLimitName.keys).set(to: Double(ClientLimitConsultant.trackedKeys(in: chain)))
     }
 }

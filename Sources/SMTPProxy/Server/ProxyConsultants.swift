@@ -9,6 +9,11 @@ public enum ProxyConsultants {
         { policy, previous in
             guard let rules = policy as? RuleSet else { return [] }
             var consultants: [any SessionConsultant] = []
+            // Client limits first: a banned or over-limit client is refused before anything else
+            // is asked. The same consultant carries over a reload, with its counters.
+            if let limits = ClientLimitConsultant.reusing(previous, for: rules.clientLimits, dryRun: dryRun) {
+                consultants.append(limits)
+            }
             if let milters = MilterConsultant(rules: rules, observer: metrics) {
                 // Spool files a crashed run left behind go at start (once: not on reloads).
                 if previous == nil { milters.removeSpoolLeftovers() }

@@ -122,7 +122,7 @@ struct Judgement {
     var verdict: Verdict {
         if let refusal, !dryRun {
             let action: Verdict.Action = refusal.close && !atConnect ? .disconnect(refusal.reply) : .reply(refusal.reply)
-            return Verdict(action, rule: refusal.rule, events: events)
+            return Verdict(action, rule: refusal.rule, events: events, endReason: "client-limit")
         }
         if let delay { return Verdict(.delay(delay), events: events) }
         return Verdict(.proceed, events: events)

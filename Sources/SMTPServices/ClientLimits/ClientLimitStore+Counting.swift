@@ -14,17 +14,16 @@ extension ClientLimitStore {
     /// Counts one `count` event (`amount` −1 closes a session) for `key` in every rule of the
     /// key's shard that counts it per the key's kind. Creates the key when new (never for −1).
     func record(_ count: ClientLimitCount, amount: Int = 1, for key: CounterKey, at now: Int64) {
-        let change = withShard(of: key) { table, hash -> Int in
+        withShard(of: key) { table, hash in
             guard let slots = table.layout.counting[count]?[CounterLayout.ruleKey(of: key.kind)], !slots.isEmpty else {
-                return 0
+                return
             }
             let entry: Int32
-            var change = 0
             if amount < 0 {
-                guard let found = table.find(key, hash: hash) else { return 0 }
+                guard let found = table.find(key, hash: hash) else { return }
                 entry = found
             } else {
-                (entry, change) = table.touch(key, hash: hash, at: now)
+                entry = table.touch(key, hash: hash, at: now).entry
             }
             for slot in slots {
                 if slot.window == 0 {
@@ -33,9 +32,7 @@ extension ClientLimitStore {
                     _ = table.add(UInt32(amount), slot, entry: entry, at: now)
                 }
             }
-            return change
         }
-        keysChanged(by: change)
     }
 
     /// `slot`'s count for `key` at `now` (0 for an untracked key); nil when the key's shard no
@@ -52,13 +49,11 @@ extension ClientLimitStore {
 
     /// Bans `key` until `until` for `slot`'s rule (a longer ban already in force stays).
     func ban(_ key: CounterKey, slot: CounterLayout.Slot, count: Int, until: Int64, at now: Int64) {
-        let change = withShard(of: key) { table, hash -> Int in
-            guard let index = table.layout.slots.firstIndex(where: { $0.rule.name == slot.rule.name }) else { return 0 }
-            let (entry, change) = table.touch(key, hash: hash, at: now)
+        withShard(of: key) { table, hash in
+            guard let index = table.layout.slots.firstIndex(where: { $0.rule.name == slot.rule.name }) else { return }
+            let entry = table.touch(key, hash: hash, at: now).entry
             table.ban(entry, CounterTable.Ban(until: until, rule: index, count: count))
-            return change
         }
-        keysChanged(by: change)
     }
 
     /// The ban in force on `key` at `now`: the banning rule, the count that banned and the end.

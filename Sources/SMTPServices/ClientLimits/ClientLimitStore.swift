@@ -29,20 +29,18 @@ public final class ClientLimitStore: Sendable {
 
     let shards: [Shard]
     private let shardShift: UInt64
-    private let observer: (any ClientLimitObserver)?
 
-    /// A store for `limits`. `observer` hears of each key added and dropped (the metrics gauge).
-    public init(limits: ClientLimits, observer: (any ClientLimitObserver)? = nil) {
+    public init(limits: ClientLimits) {
         let shardCount = Self.shardCount(for: limits.trackedKeys)
         let layout = CounterLayout(limits)
         shards = Self.capacities(limits.trackedKeys, shards: shardCount).map {
             Shard(table: CounterTable(layout: layout, capacity: $0))
         }
         shardShift = UInt64(64 - shardCount.trailingZeroBitCount)
-        self.observer = observer
     }
 
-    /// Keys tracked now (each shard counted under its lock, one after the other).
+    /// Keys tracked now (each shard counted under its lock, one after the other: for the
+    /// `smtp_inspect_client_limit_keys` gauge at each scrape, not for every event).
     public var keyCount: Int {
         shards.reduce(0) { total, shard in total + shard.withLock { $0.count } }
     }
@@ -53,11 +51,9 @@ public final class ClientLimitStore: Sendable {
     public func reload(_ limits: ClientLimits) {
         let layout = CounterLayout(limits)
         let capacities = Self.capacities(limits.trackedKeys, shards: shards.count)
-        var change = 0
         for (shard, capacity) in zip(shards, capacities) {
-            change += shard.withLock { $0.relayout(layout, capacity: capacity) }
+            _ = shard.withLock { $0.relayout(layout, capacity: capacity) }
         }
-        if change != 0 { observer?.clientLimitKeysChanged(by: change) }
     }
 
     /// Runs `body` on `key`'s shard, under its lock.
@@ -70,10 +66,6 @@ public final class ClientLimitStore: Sendable {
     /// The layout of the shard that `key` falls in.
     func layout(for key: CounterKey) -> CounterLayout {
         withShard(of: key) { table, _ in table.layout }
-    }
-
-    func keysChanged(by change: Int) {
-        if change != 0 { observer?.clientLimitKeysChanged(by: change) }
     }
 
     /// A power of two, at most 64, with at least 1,024 keys per shard (one shard for small stores,

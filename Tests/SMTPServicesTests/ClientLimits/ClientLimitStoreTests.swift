@@ -52,29 +52,30 @@ import Testing
         #expect(consultant.store.keyCount == 64)
     }
 
-    /// The gauge observer hears every key that comes and goes.
-    @Test func theObserverFollowsTheKeyCount() throws {
-        final class Tally: ClientLimitObserver, @unchecked Sendable {
-            var total = 0
-            func clientLimitKeysChanged(by change: Int) { total += change }
-        }
-        let tally = Tally()
-        let consultant = ClientLimitConsultant(
-            limits: try LimitFixtures.limits(
-                "settings:\n  client-limits-track: 10\nclient-limits:\n  - name: c\n    count: connections\n    max: 5\n    per: 1m\n    action: log\n"),
-            observer: tally)
+    /// The key count (the gauge) follows keys that come, expire and are dropped by a reload.
+    @Test func theKeyCountFollowsKeysThatComeAndGo() throws {
+        let rule = "client-limits:\n  - name: c\n    count: connections\n    max: 5\n    per: 1m\n    action: log\n"
+        let consultant = ClientLimitConsultant(limits: try LimitFixtures.limits("settings:\n  client-limits-track: 10\n" + rule))
         for index in 0..<25 {
             consultant.observe([LimitFixtures.sessionStart("s\(index)", from: "198.51.100.\(index)", at: Double(index))][...])
         }
-        #expect(tally.total == 10)
-        // Two minutes on, the old keys have expired as new ones came.
+        #expect(consultant.store.keyCount == 10)
+        // Five minutes on, each new key also drops two that count nothing any more.
         for index in 0..<3 {
             consultant.observe([LimitFixtures.sessionStart("n\(index)", from: "203.0.113.\(index)", at: 300)][...])
         }
-        #expect(tally.total == consultant.store.keyCount)
-        consultant.reload(try LimitFixtures.limits(
-            "settings:\n  client-limits-track: 2\nclient-limits:\n  - name: c\n    count: connections\n    max: 5\n    per: 1m\n    action: log\n"))
-        #expect(tally.total == 2)
+        #expect(consultant.store.keyCount == 7)
+        consultant.reload(try LimitFixtures.limits("settings:\n  client-limits-track: 2\n" + rule))
         #expect(consultant.store.keyCount == 2)
+        #expect(ClientLimitConsultant.trackedKeys(in: ConsultantChain([consultant])) == 2)
+    }
+
+    @Test func aReloadedRuleSetKeepsItsConsultant() throws {
+        let first = try #require(
+            ClientLimitConsultant.reusing(nil, for: try LimitFixtures.limits(ClientLimitConsultantTests.bruteForce), dryRun: false))
+        let chain = ConsultantChain([first])
+        #expect(ClientLimitConsultant.reusing(chain, for: try LimitFixtures.limits(ClientLimitConsultantTests.bruteForce), dryRun: false) === first)
+        #expect(ClientLimitConsultant.reusing(chain, for: ClientLimits(), dryRun: false) == nil)
+        #expect(ClientLimitConsultant.reusing(nil, for: nil, dryRun: false) == nil)
     }
 }

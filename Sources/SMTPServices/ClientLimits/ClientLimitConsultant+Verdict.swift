@@ -12,8 +12,8 @@ extension ClientLimitConsultant {
     /// 2. Each rule guarding the stage whose key's count has reached `max` hits, in rule order:
     ///    `log` logs (once per session at commands), `tarpit` delays (the longest delay of all
     ///    hits; logged once per session), `reject` refuses this session (`421 4.7.0`) or command
-    ///    (`450 4.7.1`), `ban` bans the key for `for` and refuses as a ban in force. The first
-    ///    refusal decides.
+    ///    (`450 4.7.1`), `ban` bans the key for `for` (its count starts again from zero, so the
+    ///    key is free when the ban ends) and refuses as a ban in force. The first refusal decides.
     ///
     /// Every hit is a `limit` event in the verdict. Under `--dry-run` the actions become
     /// `would-reject`, `would-ban`, `would-tarpit` and the verdict proceeds.

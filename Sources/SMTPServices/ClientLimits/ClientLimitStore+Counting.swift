@@ -47,7 +47,8 @@ extension ClientLimitStore {
         }
     }
 
-    /// Bans `key` until `until` for `slot`'s rule (a longer ban already in force stays).
+    /// Bans `key` until `until` for `slot`'s rule (a longer ban already in force stays); the
+    /// rule's count for the key starts again from zero.
     func ban(_ key: CounterKey, slot: CounterLayout.Slot, count: Int, until: Int64, at now: Int64) {
         withShard(of: key) { table, hash in
             guard let index = table.layout.slots.firstIndex(where: { $0.rule.name == slot.rule.name }) else { return }

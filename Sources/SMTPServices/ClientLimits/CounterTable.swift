@@ -121,7 +121,12 @@ struct CounterTable {
 
     // MARK: - Bans
 
+    /// Bans the entry, and empties the banning rule's cell: the count that led to the ban is used
+    /// up (as fail2ban's ticket), so when the ban ends the key starts from zero instead of being
+    /// banned again at once by the same events.
     mutating func ban(_ entry: Int32, _ ban: Ban) {
+        let slot = layout.slots[ban.rule]
+        cells[Int(entry) * layout.stride + slot.column] = WindowCell()
         if let existing = bans[entry], existing.until >= ban.until { return }
         bans[entry] = ban
     }

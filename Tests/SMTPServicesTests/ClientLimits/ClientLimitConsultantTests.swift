@@ -51,6 +51,21 @@ import Testing
         #expect(consultant.verdict(for: F.request(.connect, session: "s7", from: host), at: F.at(60 + 1800)) == .proceed)
     }
 
+    @Test func aBanUsesUpItsCountSoTheKeyIsFreeWhenItEnds() throws {
+        let consultant = ClientLimitConsultant(
+            limits: try F.limits(Self.bruteForce.replacingOccurrences(of: "for: 30m", with: "for: 1m")))
+        let host = "198.51.100.7"
+        for index in 0..<5 { Self.failedLogin(consultant, session: "s\(index)", from: host, at: Double(index)) }
+        let banned = consultant.verdict(for: F.request(.connect, session: "b", from: host), at: F.at(10))
+        #expect(F.limitEvents(banned).first?.until == F.at(70))
+        // The failures are still within the 10-minute window, but the ban used them up.
+        #expect(consultant.verdict(for: F.request(.connect, session: "c", from: host), at: F.at(70)) == .proceed)
+        for index in 0..<4 { Self.failedLogin(consultant, session: "t\(index)", from: host, at: 71 + Double(index)) }
+        #expect(consultant.verdict(for: F.request(.connect, session: "d", from: host), at: F.at(80)) == .proceed)
+        Self.failedLogin(consultant, session: "t4", from: host, at: 81)
+        #expect(consultant.verdict(for: F.request(.connect, session: "e", from: host), at: F.at(82)).action != .proceed)
+    }
+
     @Test func theSessionThatReachesTheBanIsClosedAtItsNextAuth() throws {
         let consultant = ClientLimitConsultant(limits: try F.limits(Self.bruteForce))
         let host = "198.51.100.7"

@@ -102,9 +102,9 @@ import Testing
         var table = try Self.table(capacity: 10)
         let a = Self.key("192.0.2.1")
         let entry = table.touch(a, hash: a.hash, at: 0).entry
+        table.ban(entry, CounterTable.Ban(until: 60_000, rule: 0, count: 5))  // uses up the count so far
         _ = table.add(4, table.layout.slots[0], entry: entry, at: 0)
         _ = table.adjustSessions(by: 2, table.layout.slots[1], entry: entry)
-        table.ban(entry, CounterTable.Ban(until: 60_000, rule: 0, count: 4))
         // The new file drops `open`, adds `other` before `auth` (so `auth` moves column).
         let reloaded = try LimitFixtures.limits("""
             client-limits:

@@ -40,24 +40,26 @@ extension ClientLimitConsultant {
         return nil
     }
 
+    /// A session began: it counts as a connection (the `sessions` gauge took it at its CONNECT
+    /// consult, if it was admitted; a session refused there never counts as open).
     private func started(_ id: String, client: Endpoint, at now: Int64) {
         let identity = ClientIdentity(host: client.host)
         let layout = store.layout(for: identity.address)
         if layout.limits.isEmpty { return }
         let exempt = identity.isExempt(by: layout.limits)
-        sessions.insert(.init(client: identity, layout: layout, exempt: exempt, counted: !exempt), id: id)
+        sessions.upsert(id, make: { .init(client: identity, layout: layout, exempt: exempt) }) {
+            $0.connectionCounted = !exempt
+        }
         if exempt { return }
-        for count in [ClientLimitCount.sessions, .connections] {
-            for kind in layout.counting[count].map({ Array($0.keys) }) ?? [] {
-                store.record(count, for: identity.key(kind, user: nil), at: now)
-            }
+        for kind in layout.counting[.connections].map({ Array($0.keys) }) ?? [] {
+            store.record(.connections, for: identity.key(kind, user: nil), at: now)
         }
     }
 
     private func ended(_ id: String, at now: Int64) {
-        guard let session = sessions.remove(id), session.counted else { return }
-        for kind in session.layout.counting[.sessions].map({ Array($0.keys) }) ?? [] {
-            store.record(.sessions, amount: -1, for: session.client.key(kind, user: nil), at: now)
+        guard let session = sessions.remove(id) else { return }
+        for key in session.admittedKeys {
+            store.record(.sessions, amount: -1, for: key, at: now)
         }
     }
 

@@ -41,13 +41,32 @@ extension ClientLimitConsultant {
             return judgement.verdict
         }
 
+        // At connect the session first takes its place in the `sessions` gauges: added and read
+        // under one lock, so of two sessions admitted at once on two event loops, one sees the
+        // other. A refused session gives its place back at once.
+        var admitted: [CounterKey] = []
+        var othersOpen: [String: Int] = [:]
+        if atConnect {
+            for kind in layout.counting[.sessions].map({ Array($0.keys) }) ?? [] {
+                let key = identity.key(kind, user: nil)
+                admitted.append(key)
+                for reading in store.record(.sessions, for: key, at: now) { othersOpen[reading.slot.rule.name] = reading.count - 1 }
+            }
+        }
+
         for slot in layout.checked[request.stage] ?? [] {
             let key = identity.key(slot.rule.key, user: user)
-            guard let reading = store.reading(slot, for: key, at: now) else { continue }
-            let rule = reading.slot.rule
-            var count = reading.count
-            if atConnect, known?.counted == true, rule.count.isCountedAtConnect {
-                count -= 1  // this session's own start, already observed
+            var rule = slot.rule
+            var current = slot
+            var count: Int
+            if let open = othersOpen[rule.name], rule.count == .sessions {
+                count = open
+            } else {
+                guard let reading = store.reading(slot, for: key, at: now) else { continue }
+                (current, rule, count) = (reading.slot, reading.slot.rule, reading.count)
+                if atConnect, known?.connectionCounted == true, rule.count == .connections {
+                    count -= 1  // this session's own start, already observed
+                }
             }
             guard count >= rule.max else { continue }
             let keyText = identity.text(rule.key, user: user)
@@ -62,12 +81,21 @@ extension ClientLimitConsultant {
                 judgement.reject(rule, key: keyText, count: count)
             case .ban(let length):
                 let until = now + length.wholeMilliseconds
-                store.ban(key, slot: reading.slot, count: count, until: until, at: now)
+                store.ban(key, slot: current, count: count, until: until, at: now)
                 judgement.ban(rule, key: keyText, count: count, until: until)
             }
             if judgement.isDecided { break }
         }
-        return judgement.verdict
+        let verdict = judgement.verdict
+        if !admitted.isEmpty {
+            switch verdict.action {
+            case .reply, .disconnect:
+                for key in admitted { store.record(.sessions, amount: -1, for: key, at: now) }
+            case .proceed, .delay, .rewrite:
+                sessions.upsert(id, make: { .init(client: identity, layout: layout, exempt: false) }) { $0.admittedKeys = admitted }
+            }
+        }
+        return verdict
     }
 
     /// True the first time a session reports `rule`'s hit (a session the registry does not

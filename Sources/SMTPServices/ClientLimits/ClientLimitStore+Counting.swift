@@ -13,24 +13,27 @@ extension ClientLimitStore {
 
     /// Counts one `count` event (`amount` −1 closes a session) for `key` in every rule of the
     /// key's shard that counts it per the key's kind. Creates the key when new (never for −1).
-    func record(_ count: ClientLimitCount, amount: Int = 1, for key: CounterKey, at now: Int64) {
+    /// Returns each rule's new count, read under the same lock (so two sessions admitted at once
+    /// see two different counts).
+    @discardableResult
+    func record(_ count: ClientLimitCount, amount: Int = 1, for key: CounterKey, at now: Int64) -> [Reading] {
         withShard(of: key) { table, hash in
             guard let slots = table.layout.counting[count]?[CounterLayout.ruleKey(of: key.kind)], !slots.isEmpty else {
-                return
+                return []
             }
             let entry: Int32
             if amount < 0 {
-                guard let found = table.find(key, hash: hash) else { return }
+                guard let found = table.find(key, hash: hash) else { return [] }
                 entry = found
             } else {
                 entry = table.touch(key, hash: hash, at: now).entry
             }
-            for slot in slots {
-                if slot.window == 0 {
-                    _ = table.adjustSessions(by: amount, slot, entry: entry)
-                } else {
-                    _ = table.add(UInt32(amount), slot, entry: entry, at: now)
-                }
+            return slots.map { slot in
+                let value =
+                    slot.window == 0
+                    ? table.adjustSessions(by: amount, slot, entry: entry)
+                    : table.add(UInt32(amount), slot, entry: entry, at: now)
+                return Reading(slot: slot, count: value)
             }
         }
     }

@@ -12,8 +12,11 @@ final class ClientSessionRegistry: Sendable {
         var exempt: Bool
         /// The AUTH identity, once a consult's facts carried it.
         var user: String?
-        /// The `sessions` gauge and the `connections` count include this session.
-        var counted = false
+        /// The `connections` count includes this session (counted when its start is observed).
+        var connectionCounted = false
+        /// The `sessions` gauges of these keys include this session (admitted at its CONNECT
+        /// consult); its end takes it away.
+        var admittedKeys: [CounterKey] = []
         /// Rules (by index) whose `log` or `tarpit` hit this session already reported.
         var reported: Set<Int> = []
     }
@@ -34,6 +37,17 @@ final class ClientSessionRegistry: Sendable {
     func insert(_ session: Session, id: String) {
         let shard = shard(id)
         shard.lock.withLock { shard.sessions[id] = session }
+    }
+
+    /// Changes the session, creating it with `make()` when unknown.
+    func upsert<Result>(_ id: String, make: () -> Session, _ body: (inout Session) -> Result) -> Result {
+        let shard = shard(id)
+        return shard.lock.withLock {
+            var session = shard.sessions[id] ?? make()
+            let result = body(&session)
+            shard.sessions[id] = session
+            return result
+        }
     }
 
     func remove(_ id: String) -> Session? {

@@ -7,8 +7,8 @@ import Testing
 
 /// The store shared by sessions on several event loops at once.
 @Suite struct ClientLimitStoreTests {
-    /// Eight threads count into the same 64 keys at once (one start, one failure and one end per
-    /// session): no count is lost, every gauge is back at zero.
+    /// Eight threads count into the same 64 keys at once (a CONNECT consult, a start and a
+    /// failure per session, an end for every other one): no count is lost.
     @Test func concurrentSessionsLoseNoCount() throws {
         let consultant = ClientLimitConsultant(
             limits: try LimitFixtures.limits("""
@@ -30,6 +30,7 @@ import Testing
             for index in 0..<perThread {
                 let session = "t\(thread)-\(index)"
                 let host = "192.0.2.\(index % 64)"
+                _ = consultant.verdict(for: LimitFixtures.request(.connect, session: session, from: host), at: LimitFixtures.at(1))
                 consultant.observe([
                     LimitFixtures.sessionStart(session, from: host, at: 1),
                     LimitFixtures.reply(session, at: 1, 535, "5.7.8 no", for: "AUTH"),

@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+
+/// Client limits (SPEC §10) against real peers: Postfix authenticating with Cyrus SASL's sasldb,
+/// Postfix refusing unknown mailboxes with 550 5.1.1, clients from many loopback addresses. Every
+/// limit is checked both ways: the offender is stopped, and other clients are not.
+@Suite(.serialized) struct ClientLimitsTests {
+    /// Lines of Postfix's log that record a connection accepted by smtpd.
+    static func upstreamConnections(_ postfix: PostfixInstance) -> Int {
+        postfix.log().components(separatedBy: "\n").filter { $0.contains("postfix/smtpd") && $0.contains(" connect from ") }.count
+    }
+
+    static func upstreamDisconnections(_ postfix: PostfixInstance) -> Int {
+        postfix.log().components(separatedBy: "\n").filter { $0.contains("postfix/smtpd") && $0.contains(" disconnect from ") }.count
+    }
+
+    /// One session: greeting, EHLO, AUTH PLAIN with `password`, QUIT; the AUTH reply (or the
+    /// greeting when it is not a 220).
+    static func login(port: Int, source: String, password: String) throws -> String {
+        let client = try RawSMTPClient(port: port, source: source)
+        let greeting = try client.readReply() ?? "<closed>"
+        guard greeting.hasPrefix("220") else { return greeting }
+        try client.send("EHLO client.test\r\n")
+        _ = try client.readReply()
+        let reply = try SASLPostfix.authenticate(client, password: password)
+        try? client.send("QUIT\r\n")
+        _ = try? client.readReply()
+        return reply
+    }
+
+    static func seconds(since start: Date) -> String { String(format: "%6.2fs", Date().timeIntervalSince(start)) }
+
+    /// The brute-force timeline: five failed logins over five sessions, the ban, sessions refused
+    /// at connect before Postfix is contacted (even with the right password), a well-behaved
+    /// client from another address logging in meanwhile, and the ban expiring.
+    @Test func passwordGuessingIsBannedAtConnectUntilTheBanExpires() throws {
+        let postfix = try SASLPostfix.start()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            """
+            client-limits:
+              - name: auth-guessing
+                count: auth-failures
+                max: 5
+                per: 10m
+                action: ban
+                for: 4s
+            """, to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let (proxy, port) = try ProxyProcess.listening(
+            upstream: postfix.port, log: log, ["--filters", scratch.file("limits.yaml"), "--metrics", "127.0.0.1:0"])
+        defer { proxy.kill() }
+        let start = Date()
+        var timeline: [String] = []
+
+        for attempt in 1...5 {
+            let reply = try Self.login(port: port, source: "127.0.0.20", password: "guess-\(attempt)")
+            #expect(reply.hasPrefix("535 5.7.8"), "attempt \(attempt): \(reply)")
+            timeline.append("\(Self.seconds(since: start)) failure \(attempt): \(reply.prefix(28))")
+        }
+        #expect(waitUntil("Postfix to log the five sessions") { Self.upstreamDisconnections(postfix) >= 6 })  // + its start-up probe
+        let connectionsBefore = Self.upstreamConnections(postfix)
+
+        let refused = try Self.login(port: port, source: "127.0.0.20", password: SASLPostfix.password)
+        #expect(refused.hasPrefix("421 4.7.0"), "\(refused)")
+        timeline.append("\(Self.seconds(since: start)) banned, refused at connect: \(refused.prefix(50))")
+        let refusedAgain = try Self.login(port: port, source: "127.0.0.20", password: SASLPostfix.password)
+        #expect(refusedAgain.hasPrefix("421 4.7.0"))
+
+        let other = try Self.login(port: port, source: "127.0.0.21", password: SASLPostfix.password)
+        #expect(other.hasPrefix("235"), "a client from another address: \(other)")
+        timeline.append("\(Self.seconds(since: start)) another address logs in: \(other.prefix(32))")
+        #expect(waitUntil("Postfix to log the other client's session") { Self.upstreamDisconnections(postfix) >= 7 })
+        #expect(Self.upstreamConnections(postfix) == connectionsBefore + 1, "the refused sessions never reached Postfix")
+
+        let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(limits.count == 2)
+        let ban = try #require(limits.first)
+        #expect(ban["rule"] as? String == "auth-guessing")
+        #expect(ban["key"] as? String == "127.0.0.20")
+        #expect(ban["count"] as? Int == 5)
+        #expect(ban["action"] as? String == "ban")
+        let untilText = try #require(ban["until"] as? String)
+        let until = try #require(ISO8601DateFormatter.withFractions.date(from: untilText))
+        let refusedEnds = auditEvents(at: log).filter { $0["event"] as? String == "session-end" && $0["reason"] as? String == "client-limit" }
+        #expect(refusedEnds.count == 2)
+
+        let metrics = try MetricsScrape.metrics(port: try #require(proxy.metricsPort()))
+        #expect(metrics.value("smtp_inspect_client_limit_hits_total", ["rule": "auth-guessing", "action": "ban"]) == 2)
+        #expect((metrics.value("smtp_inspect_client_limit_keys") ?? 0) >= 1)
+
+        // The ban ends at `until` (the proxy's clock): the same address may log in again.
+        #expect(waitUntil("the ban to end", timeout: 30) { Date() > until.addingTimeInterval(0.2) })
+        let back = try Self.login(port: port, source: "127.0.0.20", password: SASLPostfix.password)
+        #expect(back.hasPrefix("235"), "after the ban: \(back)")
+        timeline.append("\(Self.seconds(since: start)) ban over (until \(untilText)): \(back.prefix(32))")
+        print("brute-force timeline:\n" + timeline.joined(separator: "\n"))
+    }
+
+    /// The session that reaches the ban is closed at its next AUTH.
+    @Test func theGuessingSessionItselfIsClosedAtItsNextAuth() throws {
+        let postfix = try SASLPostfix.start()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            "client-limits:\n  - name: auth-guessing\n    count: auth-failures\n    max: 3\n    per: 10m\n    action: ban\n    for: 1m\n",
+            to: "limits.yaml")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: "/dev/null", ["--filters", scratch.file("limits.yaml")])
+        defer { proxy.kill() }
+        let client = try RawSMTPClient(port: port, source: "127.0.0.22")
+        #expect(try client.readReply()?.hasPrefix("220") == true)
+        try client.send("EHLO client.test\r\n")
+        _ = try client.readReply()
+        for attempt in 1...3 {
+            #expect(try SASLPostfix.authenticate(client, password: "guess-\(attempt)").hasPrefix("535"))
+        }
+        #expect(try SASLPostfix.authenticate(client, password: SASLPostfix.password).hasPrefix("421 4.7.0"))
+        #expect(try client.readToEnd().isEmpty, "closed after the 421")
+    }
+
+    /// A harvester probing mailboxes gets Postfix's 550 5.1.1; past `max` every command of its
+    /// address waits `delay`. A well-behaved client and an exempt one are never slowed.
+    @Test func harvestingIsTarpittedAndNobodyElseIs() throws {
+        let postfix = try PostfixInstance(extraMainCF: ["virtual_mailbox_maps = inline:{ {alice@example.org=box/} }"])
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            """
+            client-limits:
+              - name: harvest
+                count: unknown-recipients
+                max: 3
+                per: 1h
+                action: tarpit
+                delay: 2s
+              - name: monitoring
+                client: [127.0.0.25/32]
+                action: exempt
+            """, to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: log, ["--filters", scratch.file("limits.yaml")])
+        defer { proxy.kill() }
+
+        /// Opens a transaction from `source`; RCPT for each name, with the time each reply took.
+        func probe(_ source: String, _ names: [String]) throws -> [(reply: String, seconds: Double)] {
+            let client = try RawSMTPClient(port: port, source: source)
+            _ = try client.readReply()
+            try client.send("EHLO client.test\r\n")
+            _ = try client.readReply()
+            try client.send("MAIL FROM:<probe@example.net>\r\n")
+            _ = try client.readReply()
+            var replies: [(String, Double)] = []
+            for name in names {
+                let sent = Date()
+                try client.send("RCPT TO:<\(name)@example.org>\r\n")
+                replies.append((try client.readReply() ?? "<closed>", Date().timeIntervalSince(sent)))
+            }
+            try client.send("QUIT\r\n")
+            _ = try client.readReply()
+            return replies
+        }
+
+        let harvest = try probe("127.0.0.23", ["root", "admin", "info", "sales", "alice"])
+        for index in 0..<3 {
+            #expect(harvest[index].reply.hasPrefix("550 5.1.1"), "\(harvest[index].reply)")
+            #expect(harvest[index].seconds < 1.5, "before the limit: \(harvest[index].seconds)s")
+        }
+        #expect(harvest[3].reply.hasPrefix("550 5.1.1"))
+        #expect(harvest[3].seconds >= 2, "tarpitted: \(harvest[3].seconds)s")
+        #expect(harvest[4].reply.hasPrefix("250"), "handled normally after the wait: \(harvest[4].reply)")
+        #expect(harvest[4].seconds >= 2)
+
+        let wellBehaved = try probe("127.0.0.24", ["alice", "alice"])
+        #expect(wellBehaved.allSatisfy { $0.reply.hasPrefix("250") && $0.seconds < 1.5 })
+        let exempt = try probe("127.0.0.25", ["root", "admin", "info", "sales", "www"])
+        #expect(exempt.allSatisfy { $0.reply.hasPrefix("550 5.1.1") && $0.seconds < 1.5 }, "\(exempt)")
+
+        let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(limits.map { $0["key"] as? String } == ["127.0.0.23"], "one report for the harvesting session")
+        #expect(limits.first?["action"] as? String == "tarpit")
+        #expect(limits.first?["count"] as? Int == 3)
+    }
+
+    /// 50 connections at once: from one address only `max` reach Postfix; from 50 addresses all do.
+    @Test func fiftyParallelSessionsFromOneAddressAndFromFifty() throws {
+        let postfix = try PostfixInstance()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            "client-limits:\n  - name: sessions-per-address\n    count: sessions\n    max: 10\n    action: reject\n", to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: log, ["--filters", scratch.file("limits.yaml")])
+        defer { proxy.kill() }
+        #expect(waitUntil("Postfix's start-up probe to be logged") { Self.upstreamDisconnections(postfix) >= 1 })
+        let before = Self.upstreamConnections(postfix)
+
+        // One address: the connections stay open while the next ones come.
+        var open: [RawSMTPClient] = []
+        var greetings: [String] = []
+        for _ in 0..<50 {
+            let client = try RawSMTPClient(port: port, source: "127.0.0.30")
+            greetings.append(try client.readReply() ?? "<closed>")
+            open.append(client)
+        }
+        #expect(greetings.filter { $0.hasPrefix("220") }.count == 10)
+        #expect(greetings.filter { $0.hasPrefix("421 4.7.0") }.count == 40)
+        #expect(waitUntil("Postfix to log the accepted sessions") { Self.upstreamConnections(postfix) >= before + 10 })
+        #expect(Self.upstreamConnections(postfix) == before + 10, "the refused 40 never reached Postfix")
+
+        // Fifty addresses, one session each, while the first ten are still open.
+        var others: [RawSMTPClient] = []
+        var otherGreetings: [String] = []
+        for index in 1...50 {
+            let client = try RawSMTPClient(port: port, source: "127.0.1.\(index)")
+            otherGreetings.append(try client.readReply() ?? "<closed>")
+            others.append(client)
+        }
+        #expect(otherGreetings.allSatisfy { $0.hasPrefix("220") }, "\(otherGreetings.filter { !$0.hasPrefix("220") })")
+
+        // Sessions that end free their place.
+        for client in open { try? client.send("QUIT\r\n") }
+        open.removeAll()
+        #expect(waitUntil("the first address's sessions to end") {
+            auditEvents(at: log).filter { $0["event"] as? String == "session-end" && $0["reason"] as? String == "quit" }.count >= 10
+        })
+        let again = try RawSMTPClient(port: port, source: "127.0.0.30")
+        #expect(try again.readReply()?.hasPrefix("220") == true)
+        let refused = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(refused.count == 40)
+        #expect(refused.allSatisfy { $0["key"] as? String == "127.0.0.30" && $0["count"] as? Int == 10 }, "\(refused.map { $0["count"] ?? "-" })")
+        _ = others
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// `2026-12-07T21:48:23.764000Z`, as the audit log writes times.
+    static var withFractions: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}

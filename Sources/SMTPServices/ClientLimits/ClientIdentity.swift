@@ -6,15 +6,18 @@ import SMTPFilters
 ///     ClientIdentity(host: "2001:db8:1:2::5")    // network 2001:db8:1:2::/64
 struct ClientIdentity: Sendable {
     var host: String
-    var ip: IPAddress?
     var address: CounterKey
     var network: CounterKey
 
     init(host: String) {
         self.host = host
-        let ip = IPAddress(host)
-        self.ip = ip.map { $0.unmappedIPv4 ?? $0 }
         (address, network) = CounterKey.client(host)
+    }
+
+    /// The address as `IPAddress` (IPv4-mapped addresses as IPv4): parsed only when needed (an
+    /// exemption to check, a `limit` event to write), not for every event.
+    var ip: IPAddress? {
+        IPAddress(host).map { $0.unmappedIPv4 ?? $0 }
     }
 
     /// The key a rule counts this client by; `user` is the session's AUTH identity, if known.
@@ -31,7 +34,7 @@ struct ClientIdentity: Sendable {
         switch kind {
         case .address: return ip?.description ?? host
         case .network:
-            guard let ip else { return host }
+            guard let ip = self.ip else { return host }
             return CIDR(network: ip, prefixLength: ip.isIPv4 ? 24 : 64).description
         case .user: return user.map { "user:\($0)" } ?? (ip?.description ?? host)
         }
@@ -39,7 +42,7 @@ struct ClientIdentity: Sendable {
 
     /// True when an `exempt` entry of `limits` covers this client.
     func isExempt(by limits: ClientLimits) -> Bool {
-        guard let ip, !limits.exemptions.isEmpty else { return false }
+        guard !limits.exemptions.isEmpty, let ip = self.ip else { return false }
         return limits.isExempt(ip)
     }
 }

@@ -51,7 +51,7 @@ extension ClientLimitConsultant {
             $0.connectionCounted = !exempt
         }
         if exempt { return }
-        for kind in layout.counting[.connections].map({ Array($0.keys) }) ?? [] {
+        for kind in layout.keys(counting: .connections) {
             store.record(.connections, for: identity.key(kind, user: nil), at: now)
         }
     }
@@ -64,10 +64,10 @@ extension ClientLimitConsultant {
     }
 
     private func record(_ count: ClientLimitCount, session id: String, at now: Int64) {
-        guard let session = sessions.session(id), !session.exempt, let kinds = session.layout.counting[count]?.keys else {
+        guard let session = sessions.session(id), !session.exempt else {
             return
         }
-        for kind in kinds {
+        for kind in session.layout.keys(counting: count) {
             store.record(count, for: session.client.key(kind, user: session.user), at: now)
         }
     }

@@ -32,43 +32,53 @@ extension ClientLimitConsultant {
         let atConnect = request.stage == .connect
         var judgement = Judgement(dryRun: dryRun, atConnect: atConnect)
 
-        for kind in [ClientLimitKey.address, .network, .user] where kind != .user || (!atConnect && user != nil) {
+        // One look per key (address, network, identity): its ban, and the counts of the rules
+        // guarding this stage that count by it. A ban in force refuses at once.
+        let checked = layout.checked(at: request.stage)
+        var readings = [ClientLimitStore.Reading?](repeating: nil, count: layout.slots.count)
+        for kind in ClientLimitKey.allCases {
+            let slots = layout.checked(at: request.stage, by: kind)
+            let checksBan = kind != .user || !atConnect
+            if slots.isEmpty && !checksBan { continue }
             let key = identity.key(kind, user: user)
-            guard let ban = store.ban(of: key, at: now) else { continue }
-            if atConnect || !dryRun || firstReport(of: ban.rule, in: layout, session: id) {
-                judgement.ban(ban.rule, key: identity.text(kind, user: user), count: ban.count, until: ban.until)
+            let inspection = store.inspect(key, slots: slots, of: layout, at: now)
+            if let ban = inspection.ban {
+                if atConnect || !dryRun || firstReport(of: ban.rule, in: layout, session: id) {
+                    judgement.ban(ban.rule, key: identity.text(kind, user: user), count: ban.count, until: ban.until)
+                }
+                return judgement.verdict
             }
-            return judgement.verdict
+            for (slot, reading) in zip(slots, inspection.readings) { readings[slot.index] = reading }
         }
 
-        // At connect the session first takes its place in the `sessions` gauges: added and read
+        // At connect the session then takes its place in the `sessions` gauges: added and read
         // under one lock, so of two sessions admitted at once on two event loops, one sees the
         // other. A refused session gives its place back at once.
         var admitted: [CounterKey] = []
         var othersOpen: [String: Int] = [:]
         if atConnect {
-            for kind in layout.counting[.sessions].map({ Array($0.keys) }) ?? [] {
+            for kind in layout.keys(counting: .sessions) {
                 let key = identity.key(kind, user: nil)
                 admitted.append(key)
                 for reading in store.record(.sessions, for: key, at: now) { othersOpen[reading.slot.rule.name] = reading.count - 1 }
             }
         }
 
-        for slot in layout.checked[request.stage] ?? [] {
-            let key = identity.key(slot.rule.key, user: user)
+        for slot in checked {
             var rule = slot.rule
             var current = slot
             var count: Int
             if let open = othersOpen[rule.name], rule.count == .sessions {
                 count = open
             } else {
-                guard let reading = store.reading(slot, for: key, at: now) else { continue }
+                guard let reading = readings[slot.index] else { continue }
                 (current, rule, count) = (reading.slot, reading.slot.rule, reading.count)
                 if atConnect, known?.connectionCounted == true, rule.count == .connections {
                     count -= 1  // this session's own start, already observed
                 }
             }
             guard count >= rule.max else { continue }
+            let key = identity.key(rule.key, user: user)
             let keyText = identity.text(rule.key, user: user)
             switch rule.action {
             case .log, .tarpit:

@@ -18,7 +18,8 @@ extension ClientLimitStore {
     @discardableResult
     func record(_ count: ClientLimitCount, amount: Int = 1, for key: CounterKey, at now: Int64) -> [Reading] {
         withShard(of: key) { table, hash in
-            guard let slots = table.layout.counting[count]?[CounterLayout.ruleKey(of: key.kind)], !slots.isEmpty else {
+            let slots = table.layout.counting(count, by: CounterLayout.ruleKey(of: key.kind))
+            guard !slots.isEmpty else {
                 return []
             }
             let entry: Int32
@@ -38,15 +39,29 @@ extension ClientLimitStore {
         }
     }
 
-    /// `slot`'s count for `key` at `now` (0 for an untracked key); nil when the key's shard no
-    /// longer has the rule (a reload removed it meanwhile).
-    func reading(_ slot: CounterLayout.Slot, for key: CounterKey, at now: Int64) -> Reading? {
+    /// `slot`'s count (a slot of `layout`) for `key` at `now` (0 for an untracked key); nil when
+    /// the key's shard no longer has the rule (a reload removed it meanwhile).
+    func reading(_ slot: CounterLayout.Slot, of layout: CounterLayout, for key: CounterKey, at now: Int64) -> Reading? {
         withShard(of: key) { table, hash in
-            guard let current = table.layout.slots.indices.contains(slot.index) && table.layout.slots[slot.index].rule == slot.rule
-                ? slot : table.layout.slot(matching: slot)
-            else { return nil }
+            guard let current = table.layout === layout ? slot : table.layout.slot(matching: slot) else { return nil }
             let count = table.find(key, hash: hash).map { table.count(current, entry: $0, at: now) } ?? 0
             return Reading(slot: current, count: count)
+        }
+    }
+
+    /// What a consult needs of one key, under one lock: the ban in force, and the count of each
+    /// of `slots` (slots of `layout`; nil for a rule the key's shard no longer has).
+    func inspect(_ key: CounterKey, slots: [CounterLayout.Slot], of layout: CounterLayout, at now: Int64)
+        -> (ban: (rule: ClientLimitRule, count: Int, until: Int64)?, readings: [Reading?])
+    {
+        withShard(of: key) { table, hash in
+            let entry = table.find(key, hash: hash)
+            let ban = entry.flatMap { table.ban(of: $0, at: now) }.map { (table.layout.slots[$0.rule].rule, $0.count, $0.until) }
+            let readings = slots.map { slot -> Reading? in
+                guard let current = table.layout === layout ? slot : table.layout.slot(matching: slot) else { return nil }
+                return Reading(slot: current, count: entry.map { table.count(current, entry: $0, at: now) } ?? 0)
+            }
+            return (ban, readings)
         }
     }
 

@@ -32,6 +32,10 @@ struct CounterKey: Hashable, Sendable {
 
     /// The address and network keys of a client (`Endpoint.host`).
     static func client(_ host: String) -> (address: CounterKey, network: CounterKey) {
+        if let v4 = dottedQuad(host) {
+            let low = 0xFFFF_0000_0000 | UInt64(v4)
+            return (CounterKey(high: 0, low: low, kind: .address), CounterKey(high: 0, low: low & ~0xFF, kind: .network))
+        }
         guard let ip = IPAddress(host) else {
             let hashed = hashed(host, kind: .address)
             return (hashed, CounterKey(high: hashed.high, low: hashed.low, kind: .network))
@@ -46,6 +50,33 @@ struct CounterKey: Hashable, Sendable {
         let isIPv4 = high == 0 && low >> 32 == 0xFFFF
         let network = CounterKey(high: high, low: isIPv4 ? low & ~0xFF : 0, kind: .network)
         return (CounterKey(high: high, low: low, kind: .address), network)
+    }
+
+    /// `192.0.2.7` as a 32-bit number, without allocating (the common case on every event);
+    /// nil for anything else (IPv6, or leading zeros, which `IPAddress` refuses too).
+    private static func dottedQuad(_ host: String) -> UInt32? {
+        var value: UInt32 = 0
+        var part: UInt32 = 0
+        var digits = 0
+        var parts = 0
+        var leadingZero = false
+        for byte in host.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard digits > 0, parts < 3 else { return nil }
+                value = value << 8 | part
+                (part, digits, parts, leadingZero) = (0, 0, parts + 1, false)
+            } else if byte >= 0x30, byte <= 0x39 {
+                if digits == 1, leadingZero { return nil }
+                if digits == 0 { leadingZero = byte == 0x30 }
+                part = part * 10 + UInt32(byte - 0x30)
+                digits += 1
+                guard digits <= 3, part <= 255 else { return nil }
+            } else {
+                return nil
+            }
+        }
+        guard digits > 0, parts == 3 else { return nil }
+        return value << 8 | part
     }
 
     /// The key of an AUTH identity (compared exactly: `Bob` and `bob` are two users, as SASL

@@ -6,14 +6,22 @@ import SMTPFilters
 /// shard of the store holds the layout its cells are laid out by (a reload swaps it shard by
 /// shard, under the shard's lock, with the cells).
 final class CounterLayout: Sendable {
-    /// One rule and its place.
-    struct Slot: Sendable {
-        var index: Int
-        var rule: ClientLimitRule
+    /// One rule and its place (a class: passed around on every event, one retain instead of
+    /// one per string of the rule).
+    final class Slot: Sendable {
+        let index: Int
+        let rule: ClientLimitRule
         /// The cell's column within entries of the rule's key kind.
-        var column: Int
+        let column: Int
         /// The window in milliseconds; 0 for `sessions`.
-        var window: Int64
+        let window: Int64
+
+        init(index: Int, rule: ClientLimitRule, column: Int, window: Int64) {
+            self.index = index
+            self.rule = rule
+            self.column = column
+            self.window = window
+        }
     }
 
     let limits: ClientLimits
@@ -22,14 +30,14 @@ final class CounterLayout: Sendable {
     let stride: Int
     /// The longest window (ms): an entry unseen for twice that long counts nothing any more.
     let longestWindow: Int64
-    /// The rules counting each `ClientLimitCount`, by key.
-    let counting: [ClientLimitCount: [ClientLimitKey: [Slot]]]
-    /// The rules a consult at each stage looks at.
-    let checked: [ConsultStage: [Slot]]
-    /// The union of the stages of `checked` (empty without rules).
+    /// The union of the stages rules are checked at (empty without rules).
     let stages: Set<ConsultStage>
-    /// The columns of `sessions` rules, by key kind (an entry with open sessions is not stale).
-    let gaugeColumns: [ClientLimitKey: [Int]]
+    /// Lookup tables indexed by ordinals (`ordinal(_:)`), not hashed: read on every event.
+    private let countingTable: [[Slot]]
+    private let countingKeysTable: [[ClientLimitKey]]
+    private let checkedTable: [[Slot]]
+    private let checkedByKeyTable: [[Slot]]
+    private let gaugeColumnsTable: [[Int]]
 
     static let commandStages: [ConsultStage] = [.helo, .mail, .rcpt, .data, .vrfy, .etrn, .auth, .otherCommand]
 
@@ -60,10 +68,78 @@ final class CounterLayout: Sendable {
         if limits.rules.contains(where: { $0.key == .user }) {
             stages.insert(.auth)  // the AUTH identity is learnt there
         }
-        self.counting = counting
-        self.checked = checked
         self.stages = stages
-        self.gaugeColumns = gaugeColumns
+        countingTable = ClientLimitCount.allCases.flatMap { count in
+            ClientLimitKey.allCases.map { key in counting[count]?[key] ?? [] }
+        }
+        countingKeysTable = ClientLimitCount.allCases.map { count in
+            ClientLimitKey.allCases.filter { counting[count]?[$0]?.isEmpty == false }
+        }
+        checkedTable = ConsultStage.allCases.map { checked[$0] ?? [] }
+        checkedByKeyTable = ConsultStage.allCases.flatMap { stage in
+            ClientLimitKey.allCases.map { key in (checked[stage] ?? []).filter { $0.rule.key == key } }
+        }
+        gaugeColumnsTable = ClientLimitKey.allCases.map { gaugeColumns[$0] ?? [] }
+    }
+
+    /// The rules counting `count` per `key`.
+    func counting(_ count: ClientLimitCount, by key: ClientLimitKey) -> [Slot] {
+        countingTable[Self.ordinal(count) * ClientLimitKey.allCases.count + Self.ordinal(key)]
+    }
+
+    /// The keys some rule counts `count` by.
+    func keys(counting count: ClientLimitCount) -> [ClientLimitKey] {
+        countingKeysTable[Self.ordinal(count)]
+    }
+
+    /// The rules a consult at `stage` looks at, in rule order.
+    func checked(at stage: ConsultStage) -> [Slot] {
+        checkedTable[Self.ordinal(stage)]
+    }
+
+    /// The rules a consult at `stage` looks at that count by `key`, in rule order.
+    func checked(at stage: ConsultStage, by key: ClientLimitKey) -> [Slot] {
+        checkedByKeyTable[Self.ordinal(stage) * ClientLimitKey.allCases.count + Self.ordinal(key)]
+    }
+
+    /// The columns of `sessions` rules in entries of `key` (an entry with open sessions is not stale).
+    func gaugeColumns(_ key: ClientLimitKey) -> [Int] {
+        gaugeColumnsTable[Self.ordinal(key)]
+    }
+
+    private static func ordinal(_ count: ClientLimitCount) -> Int {
+        switch count {
+        case .sessions: 0
+        case .connections: 1
+        case .authFailures: 2
+        case .unknownRecipients: 3
+        case .messages: 4
+        case .recipients: 5
+        case .refusedCommands: 6
+        }
+    }
+
+    private static func ordinal(_ key: ClientLimitKey) -> Int {
+        switch key {
+        case .address: 0
+        case .network: 1
+        case .user: 2
+        }
+    }
+
+    private static func ordinal(_ stage: ConsultStage) -> Int {
+        switch stage {
+        case .connect: 0
+        case .helo: 1
+        case .mail: 2
+        case .rcpt: 3
+        case .data: 4
+        case .vrfy: 5
+        case .etrn: 6
+        case .auth: 7
+        case .otherCommand: 8
+        case .endOfMessage: 9
+        }
     }
 
     /// Where a rule's count is compared with its `max`:

@@ -184,7 +184,7 @@ struct CounterTable {
         let index = Int(entry)
         if now - lastSeen[index] < 2 * layout.longestWindow { return false }
         if let ban = bans[entry], ban.until > now { return false }
-        for column in layout.gaugeColumns[CounterLayout.ruleKey(of: kinds[index]), default: []]
+        for column in layout.gaugeColumns(CounterLayout.ruleKey(of: kinds[index]))
         where cells[index * layout.stride + column].current > 0 {
             return false
         }

@@ -44,8 +44,8 @@ import Testing
         var open = 0
         for index in 0..<64 {
             let key = CounterKey.client("192.0.2.\(index)").address
-            failures += consultant.store.reading(layout.slots[1], for: key, at: 2_000)?.count ?? -1
-            open += consultant.store.reading(layout.slots[0], for: key, at: 2_000)?.count ?? -1
+            failures += consultant.store.reading(layout.slots[1], of: layout, for: key, at: 2_000)?.count ?? -1
+            open += consultant.store.reading(layout.slots[0], of: layout, for: key, at: 2_000)?.count ?? -1
         }
         #expect(failures == 8 * perThread)
         #expect(open == 8 * perThread / 2)

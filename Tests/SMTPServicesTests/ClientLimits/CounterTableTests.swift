@@ -150,6 +150,12 @@ import Testing
         let v6 = CounterKey.client("2001:db8:1:2::5")
         #expect(v6.network == CounterKey.client("2001:db8:1:2:ffff::1").network)
         #expect(v6.network != CounterKey.client("2001:db8:1:3::5").network)
+        // The allocation-free IPv4 path agrees with `IPAddress`'s rules.
+        #expect(CounterKey.client("10.0.0.255").address == CounterKey.client("::ffff:10.0.0.255").address)
+        for odd in ["010.0.0.1", "1.2.3", "1.2.3.4.5", "1.2.3.256", "1..2.3", "a.b.c.d", ""] {
+            #expect(CounterKey.client(odd).address.kind == .address)
+            #expect(CounterKey.client(odd).address != CounterKey.client("10.0.0.1").address)
+        }
         #expect(CounterKey.user("bob") != CounterKey.user("Bob"))
         #expect(CounterKey.user("bob") == CounterKey.user("bob"))
     }

@@ -46,6 +46,7 @@ extension ClientLimitConsultant {
                 if atConnect || !dryRun || firstReport(of: ban.rule, in: layout, session: id) {
                     judgement.ban(ban.rule, key: identity.text(kind, user: user), count: ban.count, until: ban.until)
                 }
+                if atConnect, dryRun { markReported(ban.rule, in: layout, session: id, identity: identity) }
                 return judgement.verdict
             }
             for (slot, reading) in zip(slots, inspection.readings) { readings[slot.index] = reading }
@@ -93,6 +94,7 @@ extension ClientLimitConsultant {
                 let until = now + length.wholeMilliseconds
                 store.ban(key, slot: current, count: count, until: until, at: now)
                 judgement.ban(rule, key: keyText, count: count, until: until)
+                if atConnect, dryRun { markReported(rule, in: layout, session: id, identity: identity) }
             }
             if judgement.isDecided { break }
         }
@@ -106,6 +108,13 @@ extension ClientLimitConsultant {
             }
         }
         return verdict
+    }
+
+    /// A dry run's session went on past a ban logged at connect: its commands do not log the
+    /// same ban again.
+    private func markReported(_ rule: ClientLimitRule, in layout: CounterLayout, session id: String, identity: ClientIdentity) {
+        guard let index = layout.slots.firstIndex(where: { $0.rule.name == rule.name }) else { return }
+        sessions.upsert(id, make: { .init(client: identity, layout: layout, exempt: false) }) { $0.reported.insert(index) }
     }
 
     /// True the first time a session reports `rule`'s hit (a session the registry does not

@@ -245,3 +245,98 @@ extension ISO8601DateFormatter {
         return formatter
     }
 }
+
+/// Client limits across reloads, in a dry run, and by IPv6 network.
+@Suite(.serialized) struct ClientLimitsOperationsTests {
+    static let guessing = """
+        client-limits:
+          - name: auth-guessing
+            count: auth-failures
+            max: 4
+            per: 10m
+            action: ban
+            for: 1m
+        """
+
+    /// SIGHUP keeps the counters of limits that keep their name: two failures before the reload
+    /// and two after ban the address.
+    @Test func aReloadKeepsTheCounts() throws {
+        let postfix = try SASLPostfix.start()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(Self.guessing, to: "limits.yaml")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: "/dev/null", ["--filters", scratch.file("limits.yaml")])
+        defer { proxy.kill() }
+        for attempt in 1...2 {
+            #expect(try ClientLimitsTests.login(port: port, source: "127.0.0.40", password: "guess-\(attempt)").hasPrefix("535"))
+        }
+        try scratch.write(Self.guessing + "\n  - name: open\n    count: sessions\n    max: 50\n    action: reject\n", to: "limits.yaml")
+        proxy.send(signal: SIGHUP)
+        #expect(proxy.waitForStandardError(containing: "rules reloaded"))
+        for attempt in 3...4 {
+            #expect(try ClientLimitsTests.login(port: port, source: "127.0.0.40", password: "guess-\(attempt)").hasPrefix("535"))
+        }
+        #expect(try ClientLimitsTests.login(port: port, source: "127.0.0.40", password: SASLPostfix.password).hasPrefix("421 4.7.0"))
+    }
+
+    /// `--dry-run`: the ban is logged as `would-ban` and nobody is refused.
+    @Test func aDryRunRefusesNobody() throws {
+        let postfix = try SASLPostfix.start()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(Self.guessing, to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: log, ["--filters", scratch.file("limits.yaml"), "--dry-run"])
+        defer { proxy.kill() }
+        for attempt in 1...4 {
+            #expect(try ClientLimitsTests.login(port: port, source: "127.0.0.41", password: "guess-\(attempt)").hasPrefix("535"))
+        }
+        #expect(try ClientLimitsTests.login(port: port, source: "127.0.0.41", password: SASLPostfix.password).hasPrefix("235"))
+        #expect(waitUntil("the sessions in the audit log") { auditEvents(at: log).filter { $0["event"] as? String == "session-end" }.count == 5 })
+        let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(limits.map { $0["action"] as? String } == ["would-ban"])
+        #expect(limits.first?["until"] is String)
+    }
+
+    /// Sessions from one IPv6 /64 count together; another /64 is a different key. The client
+    /// addresses are added to the loopback interface for the test (a ULA prefix) and removed.
+    @Test func anIPv6NetworkCountsAsOne() throws {
+        let prefix = "fd15:\(String(UInt16.random(in: 0x100...0xFFFF), radix: 16))"
+        let sources = ["\(prefix):0:1::a", "\(prefix):0:1::b", "\(prefix):0:1::c", "\(prefix):0:2::a"]
+        for source in sources { try ExternalProcess.run("ip", ["-6", "addr", "add", "\(source)/128", "dev", "lo", "nodad"]) }
+        defer { for source in sources { _ = try? ExternalProcess.run("ip", ["-6", "addr", "del", "\(source)/128", "dev", "lo"]) } }
+        let postfix = try PostfixInstance()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            "client-limits:\n  - name: per-network\n    count: sessions\n    max: 2\n    key: network\n    action: reject\n", to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let proxy = try ProxyProcess([
+            "proxy", "--listen", "[::1]:0", "--upstream", "127.0.0.1:\(postfix.port)", "--log", log, "--filters", scratch.file("limits.yaml"),
+        ])
+        defer { proxy.kill() }
+        try proxy.waitUntilListening()
+        let port = try #require(proxy.listeningPort())
+        // Python's socket module: connect from each source in turn, keeping every connection
+        // open, and print each greeting's first line.
+        let script = """
+            import socket, sys
+            held = []
+            for source in sys.argv[2:]:
+                s = socket.create_connection(("::1", int(sys.argv[1])), timeout=20, source_address=(source, 0))
+                held.append(s)
+                print(source, s.makefile("rb").readline().decode().strip(), flush=True)
+            """
+        let result = try ExternalProcess.run("python3", ["-c", script, String(port)] + sources)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(result.error)")
+        #expect(lines.count == 4 && lines[0].contains(" 220 ") && lines[1].contains(" 220 "), "\(lines)")
+        #expect(lines.count == 4 && lines[2].contains(" 421 4.7.0"), "the third of one /64: \(lines)")
+        #expect(lines.count == 4 && lines[3].contains(" 220 "), "another /64: \(lines)")
+        let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(limits.map { $0["key"] as? String } == ["\(prefix):0:1::/64"])
+    }
+}

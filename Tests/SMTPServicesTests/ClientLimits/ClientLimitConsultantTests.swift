@@ -260,6 +260,9 @@ import Testing
         let again = consultant.verdict(for: F.request(.connect, session: "u", from: "198.51.100.7"), at: F.at(20))
         #expect(again.action == .proceed)
         #expect(F.limitEvents(again).map(\.action) == ["would-ban"])
+        // The session goes on; its AUTH would have been refused too, but is not logged again.
+        consultant.observe([F.sessionStart("u", from: "198.51.100.7", at: 20)][...])
+        #expect(consultant.verdict(for: F.request(.auth, session: "u", from: "198.51.100.7"), at: F.at(21)) == .proceed)
     }
 
     @Test func theSameEventsGiveTheSameVerdictsWhateverTheWallClock() throws {

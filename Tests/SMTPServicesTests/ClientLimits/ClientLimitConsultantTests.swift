@@ -302,3 +302,50 @@ import Testing
         #expect(consultant.store.keyCount == 50)
     }
 }
+
+/// `filters/40-clients.yaml` as shipped: its verdicts for the attacks it names.
+@Suite struct ShippedClientLimitsTests {
+    typealias F = LimitFixtures
+
+    static func consultant() throws -> ClientLimitConsultant {
+        var path = #filePath
+        for _ in 0..<4 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return ClientLimitConsultant(limits: try RuleSet.load(paths: [path + "/filters/40-clients.yaml"]).clientLimits)
+    }
+
+    @Test func theHostItselfIsExempt() throws {
+        let consultant = try Self.consultant()
+        #expect(consultant.stages(for: Endpoint(host: "127.0.0.1", port: 1)).isEmpty)
+        #expect(consultant.stages(for: Endpoint(host: "::1", port: 1)).isEmpty)
+        #expect(consultant.stages(for: Endpoint(host: "192.0.2.1", port: 1)).contains(.connect))
+    }
+
+    @Test func theEleventhSessionIsRefused() throws {
+        let consultant = try Self.consultant()
+        for index in 0..<10 {
+            #expect(consultant.verdict(for: F.request(.connect, session: "s\(index)", from: "192.0.2.1"), at: F.at(0)) == .proceed)
+        }
+        let refused = consultant.verdict(for: F.request(.connect, session: "s10", from: "192.0.2.1"), at: F.at(0))
+        #expect(F.limitEvents(refused).map(\.rule) == ["sessions-per-address"])
+        #expect(refused.action != .proceed)
+    }
+
+    @Test func fiveAuthFailuresInTenMinutesBanForThirtyMinutes() throws {
+        let consultant = try Self.consultant()
+        for index in 0..<5 {
+            ClientLimitConsultantTests.failedLogin(consultant, session: "s\(index)", from: "192.0.2.2", at: Double(index * 100))
+        }
+        let refused = consultant.verdict(for: F.request(.connect, session: "t", from: "192.0.2.2"), at: F.at(500))
+        #expect(F.limitEvents(refused) == [LimitRecord(rule: "auth-guessing", key: "192.0.2.2", count: 5, action: "ban", until: F.at(2300))])
+        #expect(consultant.verdict(for: F.request(.connect, session: "u", from: "192.0.2.2"), at: F.at(2300)) == .proceed)
+    }
+
+    @Test func twentyUnknownRecipientsTarpitFiveSeconds() throws {
+        let consultant = try Self.consultant()
+        consultant.observe([F.sessionStart("s", from: "192.0.2.3", at: 0)][...])
+        for index in 0..<20 {
+            consultant.observe([F.reply("s", at: Double(index), 550, "5.1.1 <u\(index)@example.org>: User unknown", for: "RCPT")][...])
+        }
+        #expect(consultant.verdict(for: F.request(.rcpt, session: "s", from: "192.0.2.3"), at: F.at(30)).action == .delay(.seconds(5)))
+    }
+}

@@ -1,3 +1,4 @@
+import IPAddressing
 import SMTPFilters
 
 /// One client as the limits see it: its keys, and their text for `limit` events.

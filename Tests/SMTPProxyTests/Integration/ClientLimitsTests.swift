@@ -75,6 +75,9 @@ import Testing
         #expect(waitUntil("Postfix to log the other client's session") { Self.upstreamDisconnections(postfix) >= 7 })
         #expect(Self.upstreamConnections(postfix) == connectionsBefore + 1, "the refused sessions never reached Postfix")
 
+        #expect(waitUntil("the two refusals in the audit log") {
+            auditEvents(at: log).filter { $0["event"] as? String == "session-end" && $0["reason"] as? String == "client-limit" }.count == 2
+        })
         let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
         #expect(limits.count == 2)
         let ban = try #require(limits.first)
@@ -179,6 +182,9 @@ import Testing
         let exempt = try probe("127.0.0.25", ["root", "admin", "info", "sales", "www"])
         #expect(exempt.allSatisfy { $0.reply.hasPrefix("550 5.1.1") && $0.seconds < 1.5 }, "\(exempt)")
 
+        #expect(waitUntil("the sessions' ends in the audit log") {
+            auditEvents(at: log).filter { $0["event"] as? String == "session-end" }.count == 3
+        })
         let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
         #expect(limits.map { $0["key"] as? String } == ["127.0.0.23"], "one report for the harvesting session")
         #expect(limits.first?["action"] as? String == "tarpit")
@@ -336,6 +342,7 @@ extension ISO8601DateFormatter {
         #expect(lines.count == 4 && lines[0].contains(" 220 ") && lines[1].contains(" 220 "), "\(lines)")
         #expect(lines.count == 4 && lines[2].contains(" 421 4.7.0"), "the third of one /64: \(lines)")
         #expect(lines.count == 4 && lines[3].contains(" 220 "), "another /64: \(lines)")
+        #expect(waitUntil("the limit event in the audit log") { auditEvents(at: log).contains { $0["event"] as? String == "limit" } })
         let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
         #expect(limits.map { $0["key"] as? String } == ["\(prefix):0:1::/64"])
     }

@@ -1,3 +1,5 @@
+import IPAddressing
+
 /// An `action: exempt` entry of `client-limits:`: clients that are never counted nor limited.
 ///
 ///     - name: trusted

@@ -1,3 +1,4 @@
+import IPAddressing
 import SMTPCore
 
 /// Everything of the rule set about clients across sessions (SPEC §10): the `client-limits:`

@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "PcapCapture", targets: ["PcapCapture"]),
         .library(name: "SMTPReplay", targets: ["SMTPReplay"]),
         .library(name: "IPAddressing", targets: ["IPAddressing"]),
+        .library(name: "SMTPServices", targets: ["SMTPServices"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -81,7 +82,7 @@ let package = Package(
         .target(
             name: "SMTPServices",
             dependencies: [
-                "SMTPCore", "SMTPFilters",
+                "SMTPCore", "SMTPFilters", "IPAddressing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -154,6 +155,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SMTPServicesTests",
+            dependencies: [
+                "SMTPServices", "SMTPFilters", "SMTPCore", "IPAddressing", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

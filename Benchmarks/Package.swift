@@ -3,6 +3,7 @@
 //   swift run -c release engine-throughput     # engine MB/s on a 100 MiB DATA body, commands/s
 //   swift run -c release make-capture F N K    # a synthetic capture for scripts/replay-vs-tshark
 //   swift run -c release nio-splice P H P      # a NIO byte splicer, the floor in scripts/compare --floor
+//   swift run -c release client-limits         # client-limit counters: bytes per key, ns per event at 1k and 1M keys
 //   swift package benchmark                    # ordo-one micro-benchmarks of the engine (Benchmarks/SMTPCoreBenchmarks)
 import PackageDescription
 
@@ -31,6 +32,15 @@ let package = Package(
             name: "nio-splice",
             dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Sources/nio-splice"
+        ),
+        .executableTarget(
+            name: "client-limits",
+            dependencies: [
+                .product(name: "SMTPCore", package: "smtp-inspect"),
+                .product(name: "SMTPFilters", package: "smtp-inspect"),
+                .product(name: "SMTPServices", package: "smtp-inspect"),
+            ],
+            path: "Sources/client-limits"
         ),
         .executableTarget(
             name: "make-capture",

@@ -36,6 +36,9 @@ public struct RuleSet: InspectionPolicy {
     public internal(set) var milters: [MilterSettings] = []
     /// `settings.spool:` (the last file that sets it); nil: the system's temporary directory.
     public internal(set) var spool: String?
+    /// `client-limits:` of every file and the settings that go with them (SPEC §10), for the
+    /// drivers' counter store; the engine itself never reads them.
+    public var clientLimits = ClientLimits()
 
     let commandRules: [Rule]
     /// For each verb some command rule names, the indices into `commandRules` of the rules that

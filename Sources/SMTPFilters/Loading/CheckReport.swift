@@ -58,7 +58,7 @@ public struct CheckReport: Sendable {
                 switch Self.read(file) {
                 case .success(let text):
                     let parsed = RuleFileParser.parse(yaml: text, path: file)
-                    let duplicates = names.register(parsed.file.rules)
+                    let duplicates = names.register(parsed.file.rules) + names.register(limitsOf: parsed.file)
                     problems += (parsed.problems + duplicates).enumerated()
                         .sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }
                         .map(\.element)

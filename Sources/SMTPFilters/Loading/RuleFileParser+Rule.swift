@@ -12,7 +12,10 @@ extension RuleFileParser {
         }
         let problemsBefore = problems.count
         var fields: [String: Entry] = [:]
-        for entry in entries(of: mapping, allowed: Self.ruleKeys, in: "in a rule") {
+        let misplaced = { (key: String) in
+            Self.clientLimitKeys.contains(key) ? "it belongs in a 'client-limits:' entry" : nil
+        }
+        for entry in entries(of: mapping, allowed: Self.ruleKeys, in: "in a rule", misplaced: misplaced) {
             fields[entry.name] = entry
         }
 
@@ -109,7 +112,7 @@ extension RuleFileParser {
     // MARK: - Keys
 
     /// Letters, digits, `.`, `_` and `-`: names appear in logs and metrics.
-    private mutating func ruleName(_ node: Node) -> String? {
+    mutating func ruleName(_ node: Node) -> String? {
         guard let name = string(node, key: "name") else { return nil }
         let isNameByte = { (byte: UInt8) in
             (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
@@ -123,12 +126,7 @@ extension RuleFileParser {
     }
 
     private mutating func ruleAction(_ node: Node) -> RuleAction? {
-        guard let text = string(node, key: "action") else { return nil }
-        if let action = RuleAction(rawValue: text) { return action }
-        let names = RuleAction.allCases.map(\.rawValue)
-        let hint = KeySuggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" }
-        report("unknown action '\(text)' (\(hint ?? "expected \(KeySuggestion.alternatives(names, quoted: false))"))", at: node)
-        return nil
+        oneOf(RuleAction.allCases.map(\.rawValue), node, key: "action", noun: "action").flatMap(RuleAction.init(rawValue:))
     }
 
     /// `VRFY`, `[VRFY, EXPN]` or `"*"`.
@@ -176,7 +174,7 @@ extension RuleFileParser {
         return keywords.count == values.count ? keywords : nil
     }
 
-    private mutating func cidrs(_ node: Node) -> [CIDR]? {
+    mutating func cidrs(_ node: Node) -> [CIDR]? {
         guard let values = strings(node, key: "client") else { return nil }
         var blocks: [CIDR] = []
         for (text, item) in values {
@@ -203,7 +201,7 @@ extension RuleFileParser {
     }
 
     /// `"502 5.5.1 text"`: one line of printable ASCII with a 4xx or 5xx code.
-    private mutating func refusalReply(_ node: Node) -> SMTPReply? {
+    mutating func refusalReply(_ node: Node) -> SMTPReply? {
         guard let text = string(node, key: "reply") else { return nil }
         guard Self.isPrintableASCII(text), let reply = SMTPReply(parsing: text) else {
             report("'reply' must be one line of printable ASCII: a code and text, e.g. \"550 5.7.1 Refused\"", at: node)

@@ -98,3 +98,39 @@ extension RuleFileParser {
         return value
     }
 }
+
+extension RuleFileParser {
+    /// One of `names`; anything else is reported with the closest name or the whole list:
+    ///
+    ///     unknown action 'rejct' (did you mean 'reject'?)
+    ///     unknown count 'logins' (expected sessions, connections, … or refused-commands)
+    mutating func oneOf(_ names: [String], _ node: Node, key: String, noun: String) -> String? {
+        guard let text = string(node, key: key) else { return nil }
+        if names.contains(text) { return text }
+        let hint = KeySuggestion.closest(to: text, among: names).map { "did you mean '\($0)'?" }
+        report("unknown \(noun) '\(text)' (\(hint ?? "expected \(KeySuggestion.alternatives(names, quoted: false))"))", at: node)
+        return nil
+    }
+
+    /// `500ms`, `30s`, `10m` or `2h`: a whole number and a unit, at least `minimum`.
+    mutating func duration(_ node: Node, key: String, minimum: Duration) -> Duration? {
+        guard let text = string(node, key: key) else { return nil }
+        let units: [(suffix: String, seconds: Int64, milliseconds: Int64)] = [
+            ("ms", 0, 1), ("s", 1, 0), ("m", 60, 0), ("h", 3600, 0),
+        ]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            let digits = text.dropLast(unit.suffix.count)
+            guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), digits.count <= 9,
+                let value = Int64(digits)
+            else { break }
+            let duration = Duration.seconds(value * unit.seconds) + .milliseconds(value * unit.milliseconds)
+            guard duration >= minimum else {
+                report("'\(key)' must be at least \(minimum == .seconds(1) ? "1s" : "1ms"), not '\(text)'", at: node)
+                return nil
+            }
+            return duration
+        }
+        report("'\(key)' must be a duration such as 500ms, 30s, 10m or 2h, not '\(text)'", at: node)
+        return nil
+    }
+}

@@ -22,8 +22,10 @@ struct RuleFileParser {
         var value: Node
     }
 
-    static let topLevelKeys = ["settings", "rules"]
-    static let settingsKeys = ["banner", "limits", "bare-newline", "milters", "spool"]
+    static let topLevelKeys = ["settings", "rules", "client-limits"]
+    static let settingsKeys = [
+        "banner", "limits", "bare-newline", "milters", "spool", "client-limits-track", "greet-pause", "pregreet",
+    ]
     static let limitKeys = ["max-line-length", "max-recipients", "max-message-size"]
     static let ruleKeys = [
         "name", "command", "argument", "ehlo-keyword", "client", "reply-code", "action", "reply", "replace",
@@ -34,6 +36,8 @@ struct RuleFileParser {
     var problems: [FilterError] = []
     var settings = RuleFileSettings()
     var rules: [Rule] = []
+    var clientLimits: [ClientLimitRule] = []
+    var clientExemptions: [ClientExemption] = []
     var declaredRuleCount = 0
 
     static func parse(yaml: String, path: String) -> Result {
@@ -50,7 +54,9 @@ struct RuleFileParser {
                 < ($1.element.line ?? 0, $1.element.column ?? 0, $1.offset)
         }
         return Result(
-            file: RuleFile(path: path, settings: parser.settings, rules: parser.rules),
+            file: RuleFile(
+                path: path, settings: parser.settings, rules: parser.rules, clientLimits: parser.clientLimits,
+                clientExemptions: parser.clientExemptions),
             problems: problems.map(\.element),
             declaredRuleCount: parser.declaredRuleCount
         )
@@ -65,11 +71,13 @@ struct RuleFileParser {
         let misplaced = { (key: String) -> String? in
             if Self.ruleKeys.contains(key) { return "rules go in the 'rules:' list" }
             if Self.settingsKeys.contains(key) || Self.limitKeys.contains(key) { return "it belongs under 'settings:'" }
+            if Self.clientLimitKeys.contains(key) { return "client limits go in the 'client-limits:' list" }
             return nil
         }
         for entry in entries(of: mapping, allowed: Self.topLevelKeys, in: "at the top level", misplaced: misplaced) {
             switch entry.name {
             case "settings": parseSettings(entry.value)
+            case "client-limits": parseClientLimits(entry.value)
             default: parseRules(entry.value)
             }
         }
@@ -90,6 +98,8 @@ struct RuleFileParser {
                 parseMilters(entry.value)
             case "spool":
                 settings.spool = spoolDirectory(entry.value)
+            case "client-limits-track", "greet-pause", "pregreet":
+                parseClientLimitSetting(entry)
             default:
                 guard let text = string(entry.value, key: entry.name) else { continue }
                 if let policy = BareNewlinePolicy(rawValue: text) {

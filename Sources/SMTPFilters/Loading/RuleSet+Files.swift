@@ -2,13 +2,13 @@ import SMTPCore
 
 extension RuleSet {
     /// Joins parsed files, in load order: their rules in sequence, their settings merged
-    /// (`PolicySettings(merging:)`). Rule names must be unique across all files; each repeat is
+    /// (`PolicySettings(merging:)`, `ClientLimits(merging:)`). Rule names (and client-limit names) must be unique across all files; each repeat is
     /// reported at its `name:` line.
     ///
     ///     filters/20-b.yaml:3: duplicate rule name 'no-vrfy' (first defined at filters/10-a.yaml:7)
     public init(files: [RuleFile]) throws(FilterError.List) {
         var names = RuleNameRegistry()
-        var problems = files.flatMap { names.register($0.rules) }
+        var problems = files.flatMap { names.register($0.rules) + names.register(limitsOf: $0) }
         let milters = files.flatMap { $0.settings.milters ?? [] }
         for (index, milter) in milters.enumerated() {
             if let first = milters[..<index].first(where: { $0.name == milter.name }) {
@@ -21,5 +21,6 @@ extension RuleSet {
         self.init(rules: files.flatMap(\.rules), settings: PolicySettings(merging: files.map(\.settings)))
         self.milters = milters
         spool = files.last { $0.settings.spool != nil }?.settings.spool
+        clientLimits = ClientLimits(merging: files)
     }
 }

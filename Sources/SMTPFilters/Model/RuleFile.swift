@@ -8,11 +8,19 @@ public struct RuleFile: Sendable {
     public var path: String
     public var settings: RuleFileSettings
     public var rules: [Rule]
+    /// `client-limits:` (SPEC §10): the counting entries and the `exempt` ones, in file order.
+    public var clientLimits: [ClientLimitRule]
+    public var clientExemptions: [ClientExemption]
 
-    public init(path: String, settings: RuleFileSettings = RuleFileSettings(), rules: [Rule] = []) {
+    public init(
+        path: String, settings: RuleFileSettings = RuleFileSettings(), rules: [Rule] = [],
+        clientLimits: [ClientLimitRule] = [], clientExemptions: [ClientExemption] = []
+    ) {
         self.path = path
         self.settings = settings
         self.rules = rules
+        self.clientLimits = clientLimits
+        self.clientExemptions = clientExemptions
     }
 
     /// Parses and validates YAML text. An empty file, or one with only comments, has no rules.

@@ -9,6 +9,9 @@ import SMTPCore
 ///         max-recipients: 100
 ///         max-message-size: 52428800
 ///       bare-newline: normalize
+///       client-limits-track: 100000
+///       greet-pause: 2s
+///       pregreet: reject
 ///
 /// Files are merged into one `PolicySettings` by `PolicySettings(merging:)`.
 public struct RuleFileSettings: Hashable, Sendable {
@@ -21,18 +24,28 @@ public struct RuleFileSettings: Hashable, Sendable {
     public var milters: [MilterSettings]?
     /// `spool:`: where a held message larger than 1 MiB waits.
     public var spool: String?
+    /// `client-limits-track`, `greet-pause`, `pregreet` (SPEC §10; merged into `ClientLimits`).
+    public var clientLimitsTrack: Int?
+    public var greetPause: Duration?
+    public var pregreet: PregreetPolicy?
 
     public init(
         banner: String? = nil,
         maxLineLength: Int? = nil,
         maxRecipients: Int? = nil,
         maxMessageSize: Int? = nil,
-        bareNewline: BareNewlinePolicy? = nil
+        bareNewline: BareNewlinePolicy? = nil,
+        clientLimitsTrack: Int? = nil,
+        greetPause: Duration? = nil,
+        pregreet: PregreetPolicy? = nil
     ) {
         self.banner = banner
         self.maxLineLength = maxLineLength
         self.maxRecipients = maxRecipients
         self.maxMessageSize = maxMessageSize
         self.bareNewline = bareNewline
+        self.clientLimitsTrack = clientLimitsTrack
+        self.greetPause = greetPause
+        self.pregreet = pregreet
     }
 }

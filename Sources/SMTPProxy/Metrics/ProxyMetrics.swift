@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Prometheus
 import SMTPCore
 
@@ -61,6 +62,8 @@ public final class ProxyMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let sessionsStarted: Prometheus.Counter
     private let sessionsActive: Prometheus.Gauge
+    /// Gauges read from elsewhere when scraped (the client-limit keys).
+    private let scrapeHooks = NIOLockedValueBox<[@Sendable (ProxyMetrics) -> Void]>([])
 
     private let auditWriteErrors: Prometheus.Counter
     private let recordingWriteErrors: Prometheus.Counter
@@ -82,6 +85,7 @@ public final class ProxyMetrics: Sendable {
                 _ = counter(Name.tlsHandshakes, [("leg", leg.rawValue), ("result", result)])
             }
         }
+        registerClientLimitSeries()
     }
 
     // MARK: - Observers
@@ -111,8 +115,9 @@ public final class ProxyMetrics: Sendable {
             counter(Name.bytes, [("direction", "from_client")]).increment(by: Int64(summary.bytesFromClient))
             counter(Name.bytes, [("direction", "from_server")]).increment(by: Int64(summary.bytesFromServer))
             if summary.reason == "upstream-lost" { upstreamError(.lost) }
-        case .limit, .milter:
-            // Counted by their own families (client limits, milters) where those are served.
+        case .limit(let record):
+            clientLimitHit(record)
+        case .milter:
             break
         }
     }
@@ -162,7 +167,13 @@ public final class ProxyMetrics: Sendable {
 
     /// The Prometheus text format (version 0.0.4) of every series.
     public func exposition() -> [UInt8] {
-        registry.emitToBuffer()
+        for hook in scrapeHooks.withLockedValue({ $0 }) { hook(self) }
+        return registry.emitToBuffer()
+    }
+
+    /// Runs `hook` before each exposition (to set a gauge whose value lives elsewhere).
+    public func beforeEachScrape(_ hook: @escaping @Sendable (ProxyMetrics) -> Void) {
+        scrapeHooks.withLockedValue { $0.append(hook) }
     }
 
     /// The counter for a label set; the registry returns the same collector for the same labels.

@@ -10,8 +10,14 @@ public enum ProxyConsultants {
         let policyClient = PolicyClient()
         return { policy, previous in
             guard let rules = policy as? RuleSet else { return [] }
-            // Policy servers first: Postfix applies its restrictions before a milter sees the command.
-            var consultants: [any SessionConsultant] = PolicyConsultant.consultants(for: rules, client: policyClient, observer: metrics)
+            var consultants: [any SessionConsultant] = []
+            // Client limits first: a banned or over-limit client is refused before anything else
+            // is asked. The same consultant carries over a reload, with its counters.
+            if let limits = ClientLimitConsultant.reusing(previous, for: rules.clientLimits, dryRun: dryRun) {
+                consultants.append(limits)
+            }
+            // Then policy servers: Postfix applies its restrictions before a milter sees the command.
+            consultants += PolicyConsultant.consultants(for: rules, client: policyClient, observer: metrics)
             if let milters = MilterConsultant(rules: rules, observer: metrics) {
                 // Spool files a crashed run left behind go at start (once: not on reloads).
                 if previous == nil { milters.removeSpoolLeftovers() }

@@ -52,6 +52,7 @@ public final class ProxyServer: Service, Sendable {
             auditLog.health.observe { metrics.auditWriteError() }
             recording?.health.observe { metrics.recordingWriteError() }
         }
+        context.metrics?.beforeEachScrape { metrics in metrics.refreshClientLimitKeys(from: policies.rules.consultants) }
     }
 
     /// Open sessions right now.

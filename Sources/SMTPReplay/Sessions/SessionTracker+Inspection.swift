@@ -101,7 +101,10 @@ extension SessionTracker {
     mutating func collect(into output: inout [AuditEvent]) {
         while true {
             aligner.observe(effects)
-            output.append(contentsOf: effects.events)
+            let events = effects.events
+            output.append(contentsOf: events)
+            // Counters learn from the replayed events as from live ones (client limits).
+            if !consultants.isEmpty, !events.isEmpty { consultants.observe(events[...]) }
             var questions: [(ConsultID, ConsultRequest)] = []
             var wakeUps: [ConsultID] = []
             for action in effects.actions {

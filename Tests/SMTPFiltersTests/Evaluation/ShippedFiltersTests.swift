@@ -22,10 +22,10 @@ import Testing
         let report = CheckReport(paths: [Self.directory])
         #expect(report.problems == [])
         #expect(report.files.map { ($0 as NSString).lastPathComponent }
-            == ["10-exchange.yaml", "20-reconnaissance.yaml", "30-limits.yaml"])
+            == ["10-exchange.yaml", "20-reconnaissance.yaml", "30-limits.yaml", "40-clients.yaml"])
     }
 
-    @Test(arguments: ["10-exchange.yaml", "20-reconnaissance.yaml", "30-limits.yaml"])
+    @Test(arguments: ["10-exchange.yaml", "20-reconnaissance.yaml", "30-limits.yaml", "40-clients.yaml"])
     func eachFileLoadsOnItsOwn(name: String) throws {
         _ = try RuleSet.load(paths: [Self.directory + "/" + name])
     }

@@ -18,7 +18,12 @@ final class PostfixInstance: @unchecked Sendable {
     /// - Parameter namespace: run inside this network namespace (`ip netns exec`), smtpd
     ///   listening on port 25 of `addresses` (e.g. `["10.77.2.2", "[fd77:2::2]"]`) instead of a
     ///   free loopback port.
-    init(extraMainCF: [String] = [], namespace: String? = nil, addresses: [String] = []) throws {
+    /// - Parameter prepare: called with the instance's directory once its configuration is written,
+    ///   before Postfix starts (e.g. to add `conf/sasl/smtpd.conf`).
+    init(
+        extraMainCF: [String] = [], namespace: String? = nil, addresses: [String] = [],
+        prepare: ((String) throws -> Void)? = nil
+    ) throws {
         let postfix = try ExternalProcess.locate("postfix")
         directory = "/tmp/pf" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
         let port = namespace == nil ? freeLoopbackPort() : 25
@@ -75,6 +80,7 @@ final class PostfixInstance: @unchecked Sendable {
             "anvil unix - - n - 1 anvil", "scache unix - - n - 1 scache", "postlog unix-dgram n - n - 1 postlogd",
         ]
         try (master.joined(separator: "\n") + "\n").write(toFile: "\(directory)/conf/master.cf", atomically: true, encoding: .utf8)
+        try prepare?(directory)
 
         process = Process()
         let command = [postfix, "-c", "\(directory)/conf", "start-fg"]

@@ -18,9 +18,16 @@ extension RuleSet {
             }
         }
         guard problems.isEmpty else { throw FilterError.List(problems) }
-        self.init(rules: files.flatMap(\.rules), settings: PolicySettings(merging: files.map(\.settings)))
+        var settings = PolicySettings(merging: files.map(\.settings))
+        // `greet-pause` and `pregreet` are the engine's to carry out: it watches for talk before
+        // the greeting only where a file asks for either.
+        let limits = ClientLimits(merging: files)
+        settings.greetPause = limits.greetPause
+        let watches = files.contains { $0.settings.greetPause != nil || $0.settings.pregreet != nil }
+        settings.pregreet = watches ? limits.pregreet : nil
+        self.init(rules: files.flatMap(\.rules), settings: settings)
         self.milters = milters
         spool = files.last { $0.settings.spool != nil }?.settings.spool
-        clientLimits = ClientLimits(merging: files)
+        clientLimits = limits
     }
 }

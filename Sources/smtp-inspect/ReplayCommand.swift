@@ -145,8 +145,10 @@ struct ReplayCommand: ParsableCommand {
         let output = FileDescriptorWriter(descriptor: STDOUT_FILENO)
         let diagnostics = FileDescriptorWriter(descriptor: STDERR_FILENO, capacity: 0)
         var options = ReplayOptions(policy: policy, tlsMode: TLSMode(rawValue: tls) ?? .passthrough)
-        // `action: policy` rules ask their servers, as the live proxy does (SPEC §11).
-        options.consultants = ConsultantChain(PolicyConsultant.consultants(for: policy))
+        // Client limits count in capture time (SPEC §10) and `action: policy` rules ask their
+        // servers (SPEC §11), as the live proxy does.
+        let limits = (policy as? RuleSet).flatMap { ClientLimitConsultant.reusing(nil, for: $0.clientLimits, dryRun: false) }
+        options.consultants = ConsultantChain([limits].compactMap { $0 } + PolicyConsultant.consultants(for: policy))
         let run = ReplayRun(
             files: files,
             options: options,

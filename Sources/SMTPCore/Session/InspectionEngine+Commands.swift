@@ -449,6 +449,8 @@ extension InspectionEngine {
             let rule: String?
             if use.keyword == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
+            } else if use.keyword == "CHUNKING" && configuration.holdsMessages {
+                rule = Self.heldMessagesRule
             } else {
                 rule = policy.stripRule(forKeyword: use.keyword, client: configuration.client)
             }

@@ -209,6 +209,9 @@ extension InspectionEngine {
             let rule: String?
             if keyword.name == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
+            } else if keyword.name == "CHUNKING" && configuration.holdsMessages {
+                // Milters read every message whole: BDAT chunks would stream past them.
+                rule = Self.heldMessagesRule
             } else if keyword.name.isEmpty {
                 rule = nil
             } else {

@@ -434,6 +434,9 @@ public struct InspectionEngine: Sendable {
 
     static let emptyBuffer = ByteBuffer()
 
+    /// The `rule` that strips CHUNKING (and refuses BDAT) while messages are held for milters.
+    static let heldMessagesRule = "settings.milters"
+
     /// Emits the `message` event of a transaction that reached its end.
     mutating func recordMessage(_ progress: MessageProgress, result: Int?, _ out: inout InspectionEffects) {
         var headers = progress.headers

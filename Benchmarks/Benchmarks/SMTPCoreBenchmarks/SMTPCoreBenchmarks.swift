@@ -38,7 +38,7 @@ let benchmarks: @Sendable () -> Void = {
             let exchange = exchanges[index % exchanges.count]
             engine.receiveFromClient(exchange.command, at: EngineFixture.time, into: &effects)
             engine.receiveFromServer(exchange.reply, at: EngineFixture.time, into: &effects)
-            blackHole(effects.events.count)
+            blackHole(effects.actions.count)
             effects.removeAll()
         }
         benchmark.stopMeasurement()
@@ -52,14 +52,14 @@ let benchmarks: @Sendable () -> Void = {
         for _ in benchmark.scaledIterations {
             engine.receiveFromClient(exchange.command, at: EngineFixture.time, into: &effects)
             engine.receiveFromServer(exchange.reply, at: EngineFixture.time, into: &effects)
-            blackHole(effects.events.count)
+            blackHole(effects.actions.count)
             effects.removeAll()
         }
         benchmark.stopMeasurement()
     }
 
     // The DATA fast path: clean 64 KiB chunks inside a message, from receiveFromClient to
-    // InspectionEffects.toServer. Target: zero mallocs per chunk (the threshold below).
+    // InspectionEffects.actions. Target: zero mallocs per chunk (the threshold below).
     Benchmark(
         "Engine DATA body 64 KiB chunks",
         configuration: .init(
@@ -78,7 +78,7 @@ let benchmarks: @Sendable () -> Void = {
         let start = clock.now
         for _ in benchmark.scaledIterations {
             engine.receiveFromClient(chunk, at: EngineFixture.time, into: &effects)
-            for slice in effects.toServer { forwarded &+= slice.readableBytes }
+            for case .writeToServer(let slice) in effects.actions { forwarded &+= slice.readableBytes }
             effects.removeAll()
         }
         let elapsed = clock.now - start

@@ -63,7 +63,8 @@ do {
     let elapsed = seconds {
         for _ in 0..<reads {
             engine.receiveFromClient(chunk, at: time, into: &effects)
-            for buffer in effects.toServer { forwarded += buffer.readableBytes }
+            // As a driver does: one walk over the ordered actions.
+            for case .writeToServer(let buffer) in effects.actions { forwarded += buffer.readableBytes }
             effects.removeAll()
         }
         engine.receiveFromClient(ByteBuffer(string: "\r\n.\r\n"), at: time, into: &effects)
@@ -113,7 +114,7 @@ do {
         for _ in 0..<rounds {
             engine.receiveFromClient(batch, at: time, into: &effects)
             engine.receiveFromServer(replies, at: time, into: &effects)
-            events += effects.events.count
+            for case .log in effects.actions { events += 1 }
             effects.removeAll()
         }
     }
@@ -142,7 +143,7 @@ do {
             for (client, server) in exchange {
                 engine.receiveFromClient(client, at: time, into: &effects)
                 engine.receiveFromServer(server, at: time, into: &effects)
-                for event in effects.events {
+                for case .log(let event) in effects.actions {
                     event.appendJSONLine(to: &json)
                 }
                 jsonBytes += json.count

@@ -106,6 +106,11 @@ struct ReplayCommand: ParsableCommand {
     @Flag(name: .customLong("upstream-insecure"), help: "With --to: resend past STARTTLS over TLS without checking the certificate.")
     var upstreamInsecure = false
 
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Rules, client limits and policy services only log what they would do (would-reject, …): every captured command is replayed as forwarded.")
+    var dryRun = false
+
     func validate() throws {
         guard TLSMode(rawValue: tls) != nil else {
             throw ValidationError("--tls: expected passthrough, strip or terminate, got '\(tls)'")
@@ -144,10 +149,10 @@ struct ReplayCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let output = FileDescriptorWriter(descriptor: STDOUT_FILENO)
         let diagnostics = FileDescriptorWriter(descriptor: STDERR_FILENO, capacity: 0)
-        var options = ReplayOptions(policy: policy, tlsMode: TLSMode(rawValue: tls) ?? .passthrough)
+        var options = ReplayOptions(policy: policy, dryRun: dryRun, tlsMode: TLSMode(rawValue: tls) ?? .passthrough)
         // Client limits count in capture time (SPEC §10) and `action: policy` rules ask their
         // servers (SPEC §11), as the live proxy does.
-        let limits = (policy as? RuleSet).flatMap { ClientLimitConsultant.reusing(nil, for: $0.clientLimits, dryRun: false) }
+        let limits = (policy as? RuleSet).flatMap { ClientLimitConsultant.reusing(nil, for: $0.clientLimits, dryRun: dryRun) }
         options.consultants = ConsultantChain([limits].compactMap { $0 } + PolicyConsultant.consultants(for: policy))
         let run = ReplayRun(
             files: files,

@@ -362,7 +362,7 @@ extension ISO8601DateFormatter {
 
     @Test(
         .disabled(
-            "replay does not count yet: ReplayCommand must put ClientLimitConsultant.reusing(nil, for: ruleSet.clientLimits, dryRun: false) in ReplayOptions.consultants, and SessionTracker must pass every event to consultants.observe in capture order; and replay must find the sessions refused at connect in the recording (a 421 greeting, then close: today it finds only the 4 that reached Postfix)"
+            "replay finds only the 4 sessions that reached Postfix: the recording, or replay's session detection, misses the sessions refused at connect (a lone 421 greeting, then close), so the 5th connect that bans is never replayed"
         ))
     func aRecordedAttackReplaysToTheSameBans() throws {
         let postfix = try SASLPostfix.start()
@@ -389,8 +389,12 @@ extension ISO8601DateFormatter {
         let replayed = replay.output.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
+        // Sessions overlap a little live (a session's end may be logged after the next one's
+        // refusal): compare the limit events in order and the end reasons as counts.
         let live = auditEvents(at: log).compactMap(Self.signature)
+        let again = replayed.compactMap(Self.signature)
         #expect(live.filter { $0.hasPrefix("limit") }.count == 2)
-        #expect(replayed.compactMap(Self.signature) == live)
+        #expect(again.filter { $0.hasPrefix("limit") } == live.filter { $0.hasPrefix("limit") })
+        #expect(again.filter { $0.hasPrefix("end") }.sorted() == live.filter { $0.hasPrefix("end") }.sorted())
     }
 }

@@ -11,6 +11,8 @@
 ///    what follows it.
 /// 2. A side whose first line is a `220`/`554` greeting is the server, unless the other side's first
 ///    line is an FTP command. The other side's first line is awaited (a `220` alone says SMTP or FTP).
+///    2b. A `421 4.x.x` line to a side that stayed silent and closed is a server refusing an SMTP
+///    session at connect (FTP's `421` carries no enhanced status code).
 /// 3. A side whose first line is an SMTP-only command (EHLO, HELO, MAIL FROM, RCPT TO, STARTTLS,
 ///    BDAT) is the client, unless the other side's first line says another protocol.
 /// 4. A side whose first line is a command SMTP shares with other protocols (QUIT, AUTH, RSET…) is
@@ -86,9 +88,19 @@ enum SMTPSessionDetector {
             if clientKind == .greeting { break }
             return .smtp(Roles(serverDirection: serverDirection))
         }
-        // 3. and 4. A command names the client.
         let initiatorSilent = initiator.bytes.count <= initiatorSkip
         let responderSilent = responder.bytes.count <= responderSkip
+        // 2b. A `421` to a client that said nothing and closed: an SMTP session refused at connect
+        // (a proxy's client limit, a server too busy, RFC 5321 §3.8).
+        for (serverLine, serverPrefix, client, clientSilent, serverDirection) in [
+            (responderLine, responder, initiator, initiatorSilent, StreamDirection.fromResponder),
+            (initiatorLine, initiator, responder, responderSilent, .fromInitiator),
+        ] where clientSilent && client.ended {
+            if case .line(let range) = serverLine, Self.isServiceNotAvailable(serverPrefix.bytes, range) {
+                return .smtp(Roles(serverDirection: serverDirection))
+            }
+        }
+        // 3. and 4. A command names the client.
         for (clientKind, serverKind, serverLine, serverSilent, serverDirection) in [
             (initiatorKind, responderKind, responderLine, responderSilent, StreamDirection.fromResponder),
             (responderKind, initiatorKind, initiatorLine, initiatorSilent, .fromInitiator),
@@ -101,6 +113,16 @@ enum SMTPSessionDetector {
         }
         if initiatorLine == .incomplete || responderLine == .incomplete { return .needMore }
         return .notSMTP
+    }
+
+    /// `421 4.7.0 …` or `421-…` (with an enhanced status code, as SMTP servers give it; FTP's
+    /// `421 Service not available` has none).
+    private static func isServiceNotAvailable(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> Bool {
+        let line = bytes[range]
+        guard line.count >= 9, line.starts(with: "421".utf8), line[range.lowerBound + 3] == 0x20 || line[range.lowerBound + 3] == 0x2D
+        else { return false }
+        let status = line.dropFirst(4)
+        return status.first == UInt8(ascii: "4") && status.dropFirst().first == UInt8(ascii: ".")
     }
 
     /// The kind of a scanned first line; nil when there is none (silent, or no line end).

@@ -35,6 +35,9 @@ struct SMTPSessionDetectorTests {
         ("AUTH LOGIN\r\n", "503 not advertised\r\n", false, serverIsResponder),
         // Only the greeting: the client never spoke.
         ("", "220 mx.google.com ESMTP\r\n", true, serverIsResponder),
+        // Refused at connect (a client limit, a busy server): a 421 with an enhanced status code
+        // to a client that said nothing and closed.
+        ("", "421 4.7.0 Client blocked for a while, try again later\r\n", true, serverIsResponder),
     ])
     func recognisesSMTP(initiator: String, responder: String, ended: Bool, expected: SMTPSessionDetector.Verdict) {
         #expect(detect(initiator: initiator, responder: responder, ended: ended) == expected)
@@ -47,6 +50,8 @@ struct SMTPSessionDetectorTests {
         ("a1 LOGIN x y\r\n", "* OK IMAP4rev1\r\n"),
         ("GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\n"),
         ("SSH-2.0-OpenSSH_9.2\r\n", "SSH-2.0-OpenSSH_9.2\r\n"),
+        // FTP's 421 has no enhanced status code.
+        ("", "421 Service not available, closing control connection.\r\n"),
     ])
     func rejectsOtherProtocols(initiator: String, responder: String) {
         #expect(detect(initiator: initiator, responder: responder, ended: true) == .notSMTP)
@@ -58,6 +63,8 @@ struct SMTPSessionDetectorTests {
         #expect(detect(initiator: "US", responder: "220 host ready\r\n") == .needMore)
         // A line not finished yet.
         #expect(detect(initiator: "EHL", responder: "") == .needMore)
+        // A 421 says SMTP only once the client has closed without a word.
+        #expect(detect(initiator: "", responder: "421 4.7.0 busy\r\n") == .needMore)
         // QUIT could be POP3 or FTP: wait for the server.
         #expect(detect(initiator: "QUIT\r\n", responder: "") == .needMore)
         // Binary without line ends from one side: the other side's first line decides.

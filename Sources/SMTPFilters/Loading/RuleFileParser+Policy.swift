@@ -39,7 +39,7 @@ extension RuleFileParser {
     mutating func policyAddress(_ node: Node) -> PolicyService.Address? {
         guard let text = string(node, key: "service") else { return nil }
         do {
-            return try PolicyService.Address(parsing: text)
+            return try PolicyService.Address(parsing: text, key: "service")
         } catch {
             report(error, at: node)
             return nil

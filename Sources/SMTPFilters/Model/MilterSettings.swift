@@ -9,46 +9,7 @@
 ///           on-error: tempfail                # accept | tempfail | reject
 public struct MilterSettings: Hashable, Sendable {
     /// Where the milter listens, in Postfix's `smtpd_milters` notation.
-    public enum Socket: Hashable, Sendable, CustomStringConvertible {
-        /// `inet:HOST:PORT` (an IPv6 host in brackets: `inet:[::1]:8891`).
-        case inet(host: String, port: Int)
-        /// `unix:PATH`.
-        case unix(path: String)
-
-        /// Parses `inet:HOST:PORT` or `unix:PATH`; the error names what is wrong.
-        public init(parsing text: String) throws(FilterError) {
-            if text.hasPrefix("unix:") {
-                let path = String(text.dropFirst(5))
-                guard !path.isEmpty else {
-                    throw FilterError("'socket' unix:PATH needs a path, not '\(text)'")
-                }
-                self = .unix(path: path)
-                return
-            }
-            guard text.hasPrefix("inet:") else {
-                throw FilterError("'socket' must be inet:HOST:PORT or unix:PATH, not '\(text)'")
-            }
-            let rest = text.dropFirst(5)
-            guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
-                (1...65535).contains(port)
-            else {
-                throw FilterError("'socket' inet:HOST:PORT needs a port 1-65535, not '\(text)'")
-            }
-            var host = String(rest[..<colon])
-            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-            guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else {
-                throw FilterError("'socket' inet:HOST:PORT needs a host, not '\(text)'")
-            }
-            self = .inet(host: host, port: port)
-        }
-
-        public var description: String {
-            switch self {
-            case .inet(let host, let port): host.contains(":") ? "inet:[\(host)]:\(port)" : "inet:\(host):\(port)"
-            case .unix(let path): "unix:\(path)"
-            }
-        }
-    }
+    public typealias Socket = ServiceSocket
 
     /// What a milter that is down, slow, or answers garbage counts as.
     public enum OnError: String, Hashable, Sendable, CaseIterable {

@@ -123,7 +123,7 @@ import Testing
             "test.yaml:5: 'service' port must be 1…65535, not '70000' in 'inet:127.0.0.1:70000'",
         ]),
         Case(label: "relative unix path", rule: "command: RCPT\n    action: policy\n    service: unix:postgrey.sock", problems: [
-            "test.yaml:5: 'service' unix socket must be an absolute path: unix:/run/policy.sock, not 'unix:postgrey.sock'",
+            "test.yaml:5: 'service' unix socket must be an absolute path (unix:/run/name.sock), not 'unix:postgrey.sock'",
         ]),
         Case(label: "bad timeout", rule: "command: RCPT\n    action: policy\n    service: inet:127.0.0.1:1\n    timeout: soon", problems: [
             "test.yaml:6: 'timeout' must be a duration from 1ms to 1h such as 10s, 500ms or 2m, not 'soon'",

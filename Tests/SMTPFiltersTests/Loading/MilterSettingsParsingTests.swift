@@ -37,8 +37,8 @@ import Testing
 
     @Test(arguments: [
         ("    - name: a\n      socket: tcp:127.0.0.1:1\n", "4: 'socket' must be inet:HOST:PORT or unix:PATH, not 'tcp:127.0.0.1:1'"),
-        ("    - name: a\n      socket: inet:127.0.0.1:70000\n", "4: 'socket' inet:HOST:PORT needs a port 1-65535, not 'inet:127.0.0.1:70000'"),
-        ("    - name: a\n      socket: \"unix:\"\n", "4: 'socket' unix:PATH needs a path, not 'unix:'"),
+        ("    - name: a\n      socket: inet:127.0.0.1:70000\n", "4: 'socket' port must be 1…65535, not '70000' in 'inet:127.0.0.1:70000'"),
+        ("    - name: a\n      socket: \"unix:\"\n", "4: 'socket' unix socket must be an absolute path (unix:/run/name.sock), not 'unix:'"),
         ("    - name: a\n      socket: inet:h:1\n      timeout: soon\n",
          "5: 'timeout' must be a duration from 1ms to 1h such as '30s', '500ms' or '2m', not 'soon'"),
         ("    - name: a\n      socket: inet:h:1\n      on-error: tempfial\n",

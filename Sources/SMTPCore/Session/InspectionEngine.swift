@@ -190,7 +190,7 @@ public struct InspectionEngine: Sendable {
         bytesFromClient += bytes.readableBytes
         if !greetingSent, let action = settings.pregreet, !finished, !reportedPregreet {
             reportedPregreet = true
-            anomaly(.pregreet, "client sent \(bytes.readableBytes) octets before the greeting", &out)
+            anomaly(.pregreet, "client sent data before the greeting reached it", &out)
             if action == .reject, !configuration.dryRun {
                 // postscreen's verdict: nothing of this client reaches the upstream.
                 transcribe(bytes, &out)

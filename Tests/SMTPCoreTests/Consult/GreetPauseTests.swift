@@ -53,3 +53,16 @@ import Testing
         #expect(h.anomalyKinds.isEmpty)
     }
 }
+
+extension GreetPauseTests {
+    /// FuzzEngine, crash-44db46a0…: the pregreet anomaly named how many octets the first read
+    /// held, so its detail depended on how TCP cut the client's bytes.
+    @Test func thePregreetAnomalyDoesNotDependOnSegmentation() {
+        var whole = EngineHarness(policy: Self.policy(pause: nil, pregreet: .log))
+        whole.client("EHLO\n")
+        var split = EngineHarness(policy: Self.policy(pause: nil, pregreet: .log))
+        for octet in "EHLO\n".utf8 { split.client([octet]) }
+        #expect(whole.events.map(\.kind) == split.events.map(\.kind))
+        #expect(whole.anomalyKinds == ["pregreet"])
+    }
+}

@@ -63,6 +63,6 @@ extension GreetPauseTests {
         var split = EngineHarness(policy: Self.policy(pause: nil, pregreet: .log))
         for octet in "EHLO\n".utf8 { split.client([octet]) }
         #expect(whole.events.map(\.kind) == split.events.map(\.kind))
-        #expect(whole.anomalyKinds == ["pregreet"])
+        #expect(whole.anomalyKinds == ["pregreet", "bare-lf"])
     }
 }

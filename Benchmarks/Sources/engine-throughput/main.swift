@@ -114,7 +114,7 @@ do {
         for _ in 0..<rounds {
             engine.receiveFromClient(batch, at: time, into: &effects)
             engine.receiveFromServer(replies, at: time, into: &effects)
-            for case .log in effects.actions { events += 1 }
+            events += effects.events.count
             effects.removeAll()
         }
     }
@@ -143,7 +143,7 @@ do {
             for (client, server) in exchange {
                 engine.receiveFromClient(client, at: time, into: &effects)
                 engine.receiveFromServer(server, at: time, into: &effects)
-                for case .log(let event) in effects.actions {
+                for event in effects.events {
                     event.appendJSONLine(to: &json)
                 }
                 jsonBytes += json.count

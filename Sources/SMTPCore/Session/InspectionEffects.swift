@@ -8,6 +8,8 @@ import struct NIOCore.ByteBuffer
 /// tools that look at one kind of action; drivers walk `actions`.
 public struct InspectionEffects: Sendable {
     public var actions: [SessionAction] = []
+    /// The events of the `log` actions, in the same order (the n-th `log` is `events[n]`).
+    public var events: [AuditEvent] = []
 
     public init() {}
 
@@ -15,6 +17,7 @@ public struct InspectionEffects: Sendable {
 
     public mutating func removeAll() {
         actions.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
@@ -24,7 +27,8 @@ public struct InspectionEffects: Sendable {
 
     /// Logs an event of the driver's own (replay's detection anomalies) in the session's order.
     public mutating func log(_ event: AuditEvent) {
-        actions.append(.log(event))
+        actions.append(.log)
+        events.append(event)
     }
 
     // MARK: - Views
@@ -37,11 +41,6 @@ public struct InspectionEffects: Sendable {
     /// Bytes for the client, in order.
     public var toClient: [ByteBuffer] {
         actions.compactMap { if case .writeToClient(let bytes) = $0 { bytes } else { nil } }
-    }
-
-    /// Audit events, in order.
-    public var events: [AuditEvent] {
-        actions.compactMap { if case .log(let event) = $0 { event } else { nil } }
     }
 
     /// The client's bytes as the engine consumed them (`recordsClientTranscript`).

@@ -477,10 +477,10 @@ public struct InspectionEngine: Sendable {
         if let answer = pendingPolicyAnswer, case .command(var record) = kind {
             pendingPolicyAnswer = nil
             record.policy = answer
-            out.append(.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: .command(record))))
+            out.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: .command(record)))
             return
         }
-        out.append(.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: kind)))
+        out.log(AuditEvent(timestamp: now, session: configuration.sessionID, kind: kind))
     }
 
     /// Tells the driver what changed about reading the client and the timer, after every input.

@@ -10,8 +10,9 @@ public enum SessionAction: Sendable {
     case writeToServer(ByteBuffer)
     /// Bytes for the client: the server's replies (possibly re-framed) and the proxy's own.
     case writeToClient(ByteBuffer)
-    /// One audit event, in the session's order.
-    case log(AuditEvent)
+    /// Log the next event of `InspectionEffects.events` (they are kept in their own array, in
+    /// order, so that every action stays a few words wide: a driver walks both together).
+    case log
     /// With `recordsClientTranscript`: client bytes as the engine consumed them, AUTH secrets
     /// replaced (what a recording shows of the client's side).
     case transcribe(ByteBuffer)
@@ -33,7 +34,7 @@ public enum SessionAction: Sendable {
     case setTimer(InspectionEngine.Wait, deadline: SMTPTimestamp?)
     /// Ask something outside; the engine holds the command (and all behind it) until
     /// `decided(id, …)`.
-    case consult(ConsultID, ConsultRequest)
+    indirect case consult(ConsultID, ConsultRequest)
     /// A tarpit verdict: call `decided(id, .proceed, …)` at `deadline` (on the driver's clock).
     case resumeAt(ConsultID, deadline: SMTPTimestamp)
     /// `holdsMessages`: message content (dot-stuffing removed, the end of data excluded) for the

@@ -12,6 +12,14 @@ extension ProxySession {
         var actions = spareActions
         spareActions = []
         swap(&actions, &effects.actions)
+        // The events go to the log in their order (the `log` actions mark where they fall among
+        // the writes; the log is written after the batch's flush, so the order is all that counts).
+        if unloggedEvents.isEmpty {
+            swap(&unloggedEvents, &effects.events)
+        } else {
+            unloggedEvents.append(contentsOf: effects.events)
+            effects.events.removeAll(keepingCapacity: true)
+        }
         var consults: [(ConsultID, ConsultRequest)] = []
         var releases = false
         for action in actions {
@@ -25,8 +33,8 @@ extension ProxySession {
                 guard clientOpen, let client = clientHandler.context else { continue }
                 client.write(NIOAny(bytes), promise: nil)
                 clientNeedsFlush = true
-            case .log(let event):
-                unloggedEvents.append(event)
+            case .log:
+                break
             case .transcribe:
                 record(action)
             case .connectUpstream:
@@ -146,12 +154,9 @@ extension ProxySession {
         inputTime = .now()
         discardHeldMessage()
         engine.finish(at: inputTime, into: &effects)
+        unloggedEvents.append(contentsOf: effects.events)
         for action in effects.actions {
-            switch action {
-            case .log(let event): unloggedEvents.append(event)
-            case .transcribe: record(action)
-            default: break
-            }
+            if case .transcribe = action { record(action) }
         }
         // The last open session ended: the log goes to disk now, complete. While others are open
         // the server's 200 ms flusher does it, instead of one write system call per session.

@@ -150,8 +150,9 @@ extension InspectionEngine {
         let decision = policy.decide(canonical, client: configuration.client)
         if let note = decision.anomaly { anomaly(note.kind, note.detail, &out) }
         let held = HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)
-        let stage = ConsultStage(verb: command.verb)
-        if !decision.consult.isEmpty || configuration.consultStages.contains(stage) {
+        // Most sessions consult nothing: the stage (string comparisons of the verb) only when some.
+        if !decision.consult.isEmpty || (!configuration.consultStages.isEmpty && configuration.consultStages.contains(ConsultStage(verb: command.verb))) {
+            let stage = ConsultStage(verb: command.verb)
             let id = consultID()
             hold = .command(id, held)
             let request = ConsultRequest(

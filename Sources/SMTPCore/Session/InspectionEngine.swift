@@ -491,8 +491,8 @@ public struct InspectionEngine: Sendable {
             readsPaused = !wants
             out.append(wants ? .resumeClientReads : .pauseClientReads)
         }
-        let wait = finished ? Wait.nothing : waitingFor
         guard let timeouts = configuration.timeouts else { return }
+        let wait = finished ? Wait.nothing : waitingFor
         if let seconds = timeouts.seconds(for: wait) {
             lastWait = wait
             out.append(.setTimer(wait, deadline: now.adding(.seconds(seconds))))

@@ -149,30 +149,33 @@ extension InspectionEngine {
         canonical.argument = command.canonicalArgument(transaction: transaction)
         let decision = policy.decide(canonical, client: configuration.client)
         if let note = decision.anomaly { anomaly(note.kind, note.detail, &out) }
-        let held = HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)
         // Most sessions consult nothing: the stage (string comparisons of the verb) only when some.
         if !decision.consult.isEmpty || (!configuration.consultStages.isEmpty && configuration.consultStages.contains(ConsultStage(verb: command.verb))) {
             let stage = ConsultStage(verb: command.verb)
             let id = consultID()
-            hold = .command(id, held)
+            hold = .command(id, HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision))
             let request = ConsultRequest(
                 stage: stage, verb: command.verb, argument: display, path: transaction?.path, policyRules: decision.consult,
                 facts: facts(size: command.verb == .mail ? transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) } : nil))
             out.append(.consult(id, request))
             return
         }
-        act(on: held, verdict: nil, &out)
+        act(command, transaction, line: line, display: display, decision: decision, verdict: nil, &out)
+    }
+
+    /// `act` on a command that was held for a verdict.
+    mutating func act(on held: HeldCommand, verdict: Verdict?, _ out: inout InspectionEffects) {
+        act(held.command, held.transaction, line: held.line, display: held.display, decision: held.decision, verdict: verdict, &out)
     }
 
     /// Carries out the rule set's decision on a command, after the verdict of a consult on it (if
     /// one was asked): a verdict other than `proceed` overrides the rule set's decision.
-    mutating func act(on held: HeldCommand, verdict: Verdict?, _ out: inout InspectionEffects) {
-        let command = held.command
-        let transaction = held.transaction
-        let line = held.line
-        let display = held.display
+    mutating func act(
+        _ command: SMTPCommand, _ transaction: MailTransactionArgument?, line: CommandLineFramer.Line, display: String,
+        decision: PolicyDecision, verdict: Verdict?, _ out: inout InspectionEffects
+    ) {
         let verb = command.verb.name
-        var decision = held.decision
+        var decision = decision
         if let verdict {
             if command.verb == .mail { prependHeaders.removeAll() }
             prependHeaders += verdict.prependHeaders

@@ -17,7 +17,7 @@ import Testing
         fault: FakeMilter.Fault, onError: MilterSettings.OnError, timeout: Duration = .seconds(1), steps: UInt32 = 0,
         message: [UInt8] = RealMilterTests.message(subject: "fault", body: ["body"])
     ) async throws -> (run: MilterSessionDriver.Run, elapsed: Duration) {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let fake = try await FakeMilter(group: group, fault: fault, steps: steps)
         let consultant = MilterConsultant(
             milters: [MilterSettings(name: "fake", socket: .inet(host: "127.0.0.1", port: fake.port), timeout: timeout, onError: onError)])
@@ -27,7 +27,6 @@ import Testing
         let elapsed = ContinuousClock.now - started
         await driver.end()
         await fake.stop()
-        try await group.shutdownGracefully()
         return (run, elapsed)
     }
 
@@ -80,7 +79,7 @@ import Testing
     }
 
     @Test func aMilterThatIsNotThereGivesOnErrorAtConnect() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         for (onError, expected) in [(MilterSettings.OnError.reject, Verdict.Action.reply(SMTPReply(code: 554, "5.7.1 Service unavailable"))), (.accept, .proceed)] {
             let consultant = MilterConsultant(milters: [
                 MilterSettings(name: "gone", socket: .inet(host: "127.0.0.1", port: freeLoopbackPort()), timeout: .seconds(2), onError: onError)
@@ -93,18 +92,16 @@ import Testing
             // on-error accept: the milter is skipped for the rest of the session, the message passes.
             if onError == .accept { #expect(run.outcome?.verdict.action == .proceed) }
         }
-        try await group.shutdownGracefully()
     }
 
     @Test func aUnixSocketThatDoesNotExistIsUnavailable() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let consultant = MilterConsultant(milters: [
             MilterSettings(name: "sock", socket: .unix(path: "/nonexistent/milter.sock"), timeout: .seconds(2), onError: .tempfail)
         ])
         let driver = MilterSessionDriver(consultant, eventLoop: group.next())
         let run = try await driver.run(message: RealMilterTests.message(subject: "x", body: ["y"]))
         await driver.end()
-        try await group.shutdownGracefully()
         #expect(run.refusal?.verdict.action == .reply(SMTPReply(code: 421, "4.7.1 Service unavailable - try again later")))
     }
 }

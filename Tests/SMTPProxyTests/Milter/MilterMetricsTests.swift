@@ -10,7 +10,7 @@ import Testing
 /// `smtp_inspect_milter_*`: what a `MilterConsultant` reports to `ProxyMetrics` as its observer.
 @Suite struct MilterMetricsTests {
     @Test func verdictsErrorsAndLatencyReachTheExposition() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let metrics = ProxyMetrics()
         let fake = try await FakeMilter(group: group, final: "r")
         let consultant = MilterConsultant(
@@ -23,7 +23,6 @@ import Testing
         let run = try await driver.run(message: RealMilterTests.message(subject: "m", body: ["b"]))
         await driver.end()
         await fake.stop()
-        try await group.shutdownGracefully()
         #expect(run.refusal?.stage == .endOfMessage)
         let text = String(decoding: metrics.exposition(), as: UTF8.self)
         let continues = run.milterRecords.filter { $0.milter == "fake" && $0.verdict == "continue" }.count

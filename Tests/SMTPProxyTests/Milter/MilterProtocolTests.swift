@@ -13,7 +13,7 @@ import Testing
         steps: UInt32 = 0, endOfMessage: [(Character, [UInt8])] = [], final: Character = "a", finalPayload: [UInt8] = [], answers: [Character: Character] = [:],
         _ body: (FakeMilter, MilterSessionDriver) async throws -> T
     ) async throws -> T {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let fake = try await FakeMilter(group: group, steps: steps, endOfMessage: endOfMessage, final: final, finalPayload: finalPayload, answers: answers)
         let consultant = MilterConsultant(
             milters: [MilterSettings(name: "fake", socket: .inet(host: "127.0.0.1", port: fake.port), timeout: .seconds(10))],
@@ -22,7 +22,6 @@ import Testing
         let result = try await body(fake, driver)
         await driver.end()
         await fake.stop()
-        try await group.shutdownGracefully()
         return result
     }
 

@@ -99,7 +99,7 @@ import Testing
     /// Pipelined recipients, one refused by a milter: the replies come back in command order (the
     /// milter's refusal among Postfix's acceptances) and the message goes to the others.
     @Test func pipelinedRecipientsRefusedByAMilterKeepReplyOrder() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let fake = try await FakeMilter(group: group, rejectRecipientsContaining: "mallory@example.org")
         let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: Self.rules([("fake", fake.port)]))
         let token = uniqueToken("pipelined")
@@ -120,7 +120,6 @@ import Testing
         #expect(events.contains { $0["event"] as? String == "milter" && $0["stage"] as? String == "rcpt" && $0["verdict"] as? String == "replycode" })
         await proxy.stop()
         await fake.stop()
-        try await group.shutdownGracefully()
     }
 
     /// A milter killed while the client sends the message: its on-error verdict (tempfail) is the

@@ -26,17 +26,15 @@ struct RealMilterTests {
     }
 
     static func withDriver<T>(_ milters: [MilterSettings], _ body: (MilterSessionDriver) async throws -> T) async throws -> T {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let group = MultiThreadedEventLoopGroup.singleton  // never shut down: a milter task may finish after a test
         let consultant = MilterConsultant(milters: milters, hostname: "mx.example.test")
         let driver = MilterSessionDriver(consultant, eventLoop: group.next())
         do {
             let result = try await body(driver)
             await driver.end()
-            try await group.shutdownGracefully()
             return result
         } catch {
             await driver.end()
-            try? await group.shutdownGracefully()
             throw error
         }
     }

@@ -145,6 +145,7 @@ extension InspectionEngine {
 
         if configuration.tlsMode == .terminate, handleCommandUnderTermination(command, display: display, &out) { return }
 
+        if command.verb == .auth { authentication.begin(AuthArgument(parsing: command.argument)) }
         var canonical = command
         canonical.argument = command.canonicalArgument(transaction: transaction)
         let decision = policy.decide(canonical, client: configuration.client)
@@ -165,6 +166,7 @@ extension InspectionEngine {
 
     /// `act` on a command that was held for a verdict.
     mutating func act(on held: HeldCommand, verdict: Verdict?, _ out: inout InspectionEffects) {
+        if held.command.verb == .authResponse { return act(onAuthenticationResponse: held, verdict: verdict, &out) }
         act(held.command, held.transaction, line: held.line, display: held.display, decision: held.decision, verdict: verdict, &out)
     }
 
@@ -381,7 +383,6 @@ extension InspectionEngine {
         case .auth, .xExps:
             entry.effect = .auth
             entry.decidesClientMode = true
-            if verb == .auth { saslMethod = AuthArgument(parsing: command.argument).mechanism }
         case .starttls:
             entry.effect = .startTLS
             entry.decidesClientMode = true
@@ -407,8 +408,7 @@ extension InspectionEngine {
 
     private mutating func handleAuthResponse(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) {
         clientMode = .commands
-        var bytes = line.content
-        let isCancel = line.contentLength == 1 && bytes.readableBytesView.first == UInt8(ascii: "*")
+        let isCancel = line.contentLength == 1 && line.content.readableBytesView.first == UInt8(ascii: "*")
         transcribe(isCancel ? line.raw : ByteBuffer(string: AuthArgument.redactedResponse + "\r\n"), &out)
         if !line.isCanonical {
             anomaly(line.containsNUL ? .nul : line.containsBareCR ? .bareCR : .bareLF, "in an AUTH response", &out)
@@ -417,17 +417,19 @@ extension InspectionEngine {
                 return
             }
         }
-        if line.isCanonical {
-            bytes = line.raw
-        } else {
-            bytes.writeString("\r\n")
+        if isCancel {
+            authentication.cancel()
+        } else if holdsForIdentity(line, &out) {
+            return
         }
-        forwardAuthResponse(bytes, display: isCancel ? "*" : AuthArgument.redactionMarker, &out)
+        forwardAuthResponse(Self.forwardedBytes(of: line), display: isCancel ? "*" : AuthArgument.redactionMarker, &out)
     }
 
-    private mutating func forwardAuthResponse(_ bytes: ByteBuffer, display: String, _ out: inout InspectionEffects) {
+    mutating func forwardAuthResponse(
+        _ bytes: ByteBuffer, display: String, action: String = "forward", rule: String? = nil, _ out: inout InspectionEffects
+    ) {
         out.append(.writeToServer(bytes))
-        event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: "forward")), &out)
+        event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: action, rule: rule)), &out)
         modeDecisionsPending += 1
         pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true, forwardedAt: now))
     }

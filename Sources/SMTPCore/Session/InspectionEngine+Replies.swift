@@ -101,6 +101,7 @@ extension InspectionEngine {
             }
         case .auth:
             if reply.code == 334 { clientMode = .authResponse }
+            authentication.concluded(code: reply.code)
         case .startTLS:
             if reply.code == 220 {
                 if configuration.tlsMode == .terminate {

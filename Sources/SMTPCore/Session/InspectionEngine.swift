@@ -70,7 +70,8 @@ public struct InspectionEngine: Sendable {
     var greetingSent = false
     var reportedPregreet = false
     var transactionCount = 0
-    var saslMethod: String?
+    /// The SASL exchange: the identity tried, the one authenticated (`+Authentication`).
+    var authentication = AuthenticationProgress()
     /// `action: policy` rules for the end of a message (from the rule set, once).
     let endOfMessagePolicyRules: [String]
     /// What the driver was last told about reading the client and about the timer.
@@ -512,7 +513,8 @@ public struct InspectionEngine: Sendable {
         SessionFacts(
             sessionID: configuration.sessionID, client: configuration.client, server: configuration.server,
             heloName: heloName, protocolName: heloName == nil ? nil : (sawEHLO ? "ESMTP" : "SMTP"),
-            sender: envelope?.mailFrom ?? forwardedSender, recipients: envelope?.rcptTo ?? [], saslMethod: saslMethod, size: size ?? declaredSize,
+            sender: envelope?.mailFrom ?? forwardedSender, recipients: envelope?.rcptTo ?? [], saslMethod: authentication.identityMechanism,
+            saslUsername: authentication.identity, size: size ?? declaredSize,
             tls: tls.rawValue, transaction: transactionCount)
     }
 
@@ -527,6 +529,7 @@ public struct InspectionEngine: Sendable {
     /// Sends a reply of the proxy's own right now (not in pipeline order).
     mutating func sendLocal(_ reply: SMTPReply, for verb: String?, _ out: inout InspectionEffects) {
         greetingSent = true
+        if verb == "AUTH" { authentication.concluded(code: reply.code) }
         out.append(.writeToClient(reply.encoded))
         event(.reply(ReplyRecord(code: reply.code, text: reply.text, forVerb: verb, local: true)), &out)
     }

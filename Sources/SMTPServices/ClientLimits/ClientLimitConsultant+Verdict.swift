@@ -24,10 +24,14 @@ extension ClientLimitConsultant {
         let identity = known?.client ?? ClientIdentity(host: request.facts.client.host)
         let layout = store.layout(for: identity.address)
         if layout.limits.isEmpty || (known?.exempt ?? identity.isExempt(by: layout.limits)) { return .proceed }
+        // The identity a consult names is the session's from now on; at AUTH it is the one being
+        // tried, and an AUTH that names none (CRAM-MD5, an identity not yet sent) counts by the
+        // address, not by an identity an earlier exchange named.
         var user = known?.user
-        if let name = request.facts.saslUsername, !name.isEmpty, name != user {
-            user = name
-            _ = sessions.update(id) { $0.user = name }
+        let named = request.facts.saslUsername.flatMap { $0.isEmpty ? nil : $0 }
+        if named != user, named != nil || request.stage == .auth {
+            user = named
+            _ = sessions.update(id) { $0.user = named }
         }
         let atConnect = request.stage == .connect
         var judgement = Judgement(dryRun: dryRun, atConnect: atConnect)

@@ -124,6 +124,86 @@ import Testing
         #expect(try client.readToEnd().isEmpty, "closed after the 421")
     }
 
+    /// `key: user`: one account guessed from many addresses (each address failing once, by
+    /// AUTH PLAIN and by AUTH LOGIN) is banned by its name. The banned account is refused at the
+    /// AUTH that names it (for LOGIN: at the user name, before the password reaches Postfix),
+    /// from a fresh address and with the right password; another account logs in from an
+    /// address that guessed, and the account's guessers may still log in as someone else.
+    @Test func oneAccountGuessedFromManyAddressesIsBannedByItsName() throws {
+        let postfix = try SASLPostfix.start()
+        defer { postfix.stop() }
+        let scratch = try ScratchDirectory()
+        defer { scratch.remove() }
+        try scratch.write(
+            """
+            client-limits:
+              - name: account-guessing
+                count: auth-failures
+                max: 4
+                per: 10m
+                key: user
+                action: ban
+                for: 10m
+            """, to: "limits.yaml")
+        let log = scratch.file("audit.jsonl")
+        let (proxy, port) = try ProxyProcess.listening(upstream: postfix.port, log: log, ["--filters", scratch.file("limits.yaml")])
+        defer { proxy.kill() }
+
+        /// One session from `source`: EHLO, one AUTH (LOGIN or PLAIN), QUIT; the AUTH's reply.
+        func attempt(_ source: String, user: String, password: String, login: Bool) throws -> String {
+            let client = try RawSMTPClient(port: port, source: source)
+            let greeting = try client.readReply() ?? "<closed>"
+            guard greeting.hasPrefix("220") else { return greeting }
+            try client.send("EHLO client.test\r\n")
+            _ = try client.readReply()
+            let reply =
+                login
+                ? try SASLPostfix.authenticateByLOGIN(client, user: user, password: password)
+                : try SASLPostfix.authenticate(client, user: user, password: password)
+            try? client.send("QUIT\r\n")
+            _ = try? client.readReply()
+            return reply
+        }
+        func failures() -> Int {
+            postfix.log().components(separatedBy: "\n").filter { $0.contains("authentication failed") }.count
+        }
+
+        let guessers = ["127.0.0.60", "127.0.0.61", "127.0.0.62", "127.0.0.63"]
+        for (index, source) in guessers.enumerated() {
+            let reply = try attempt(source, user: SASLPostfix.user, password: "guess-\(index)", login: index % 2 == 1)
+            #expect(reply.hasPrefix("535 5.7.8"), "guess \(index + 1) from \(source): \(reply)")
+        }
+        #expect(waitUntil("Postfix to log the four failures") { failures() == 4 })
+
+        // The account is banned wherever its guesses come from, even with the right password.
+        let byLOGIN = try attempt("127.0.0.64", user: SASLPostfix.user, password: SASLPostfix.password, login: true)
+        #expect(byLOGIN.hasPrefix("421 4.7.0"), "\(byLOGIN)")
+        let byPLAIN = try attempt("127.0.0.65", user: SASLPostfix.user, password: SASLPostfix.password, login: false)
+        #expect(byPLAIN.hasPrefix("421 4.7.0"), "\(byPLAIN)")
+
+        // Nobody else is: another account from a guessing address, by either mechanism.
+        let other = try attempt(guessers[0], user: SASLPostfix.otherUser, password: SASLPostfix.password, login: true)
+        #expect(other.hasPrefix("235"), "another account from a guessing address: \(other)")
+        let otherPlain = try attempt("127.0.0.66", user: SASLPostfix.otherUser, password: SASLPostfix.password, login: false)
+        #expect(otherPlain.hasPrefix("235"), "\(otherPlain)")
+
+        #expect(waitUntil("the sessions' ends in the audit log") {
+            auditEvents(at: log).filter { $0["event"] as? String == "session-end" }.count == 8
+        })
+        // The banned attempts never reached Postfix's authentication: still four failures.
+        #expect(failures() == 4)
+        let limits = auditEvents(at: log).filter { $0["event"] as? String == "limit" }
+        #expect(limits.count == 2)
+        #expect(limits.allSatisfy { $0["key"] as? String == "user:\(SASLPostfix.user)" && $0["rule"] as? String == "account-guessing" }, "\(limits)")
+        #expect(limits.first?["action"] as? String == "ban")
+        #expect(limits.first?["count"] as? Int == 4)
+        // Nothing of a password is in the audit log.
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        for secret in [SASLPostfix.password, Data(SASLPostfix.password.utf8).base64EncodedString()] {
+            #expect(!text.contains(secret))
+        }
+    }
+
     /// A harvester probing mailboxes gets Postfix's 550 5.1.1; past `max` every command of its
     /// address waits `delay`. A well-behaved client and an exempt one are never slowed.
     @Test func harvestingIsTarpittedAndNobodyElseIs() throws {

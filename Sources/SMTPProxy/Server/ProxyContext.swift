@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SMTPCore
 
 /// What every session of one server shares. A class: each session holds one reference to it,
@@ -16,11 +17,14 @@ final class ProxyContext: Sendable {
     let tls: TLSContexts?
     /// `--metrics`: nil without it (sessions then skip counting altogether).
     let metrics: ProxyMetrics?
+    /// How sessions reach the upstream: a socket per session (`SocketUpstreamConnector`) unless a
+    /// test hands in its own.
+    let upstreamConnector: any UpstreamConnector
 
     init(
         configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, limiter: ConnectionLimiter,
         sessionIDs: SessionIDGenerator, logger: Logger, sessions: SessionRegistry, recording: CaptureFile?,
-        tls: TLSContexts?, metrics: ProxyMetrics?
+        tls: TLSContexts?, metrics: ProxyMetrics?, upstreamConnector: (any UpstreamConnector)? = nil
     ) {
         self.configuration = configuration
         self.policies = policies
@@ -32,6 +36,7 @@ final class ProxyContext: Sendable {
         self.recording = recording
         self.tls = tls
         self.metrics = metrics
+        self.upstreamConnector = upstreamConnector ?? SocketUpstreamConnector(connectTimeout: .seconds(configuration.connectTimeout))
     }
 
     /// `--audit-failure tempfail` and the audit log cannot be written: new sessions get 421 4.3.0.

@@ -60,7 +60,7 @@ extension ProxySession {
                 engineAllowsClientReads = true
             case .setTimer(let wait, let deadline):
                 engineWait = wait
-                setTimer(deadline: deadline.map { NIODeadline.now() + TimeAmount($0.duration(since: inputTime)) })
+                setTimer(deadline: deadline.map { eventLoop.now + TimeAmount($0.duration(since: inputTime)) })
             case .consult(let id, let request):
                 consults.append((id, request))
             case .resumeAt(let id, let deadline):

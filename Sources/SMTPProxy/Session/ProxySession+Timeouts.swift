@@ -22,7 +22,7 @@ extension ProxySession {
     func timerFired() {
         timer = nil
         guard !finished, let deadline else { return }
-        if deadline > .now() {
+        if deadline > eventLoop.now {
             timerDeadline = deadline
             timer = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in timerFired() }
             return

@@ -229,8 +229,13 @@ extension InspectionEngine {
         let slice = clientInput.readSlice(length: count)!
         transcribe(slice, &out)
         if forwarding {
-            out.append(.writeToServer(slice))
             var progress = message ?? MessageProgress()
+            if !progress.held {
+                out.append(.writeToServer(slice))
+            } else if holding {
+                // BDAT content is the message as it is: no dot-stuffing to remove.
+                out.append(.holdContent(slice))
+            }
             progress.size += count
             if !progress.headers.isDone {
                 slice.withUnsafeReadableBytes { progress.headers.feed($0) }
@@ -242,7 +247,9 @@ extension InspectionEngine {
             return
         }
         clientMode = .commands
-        if forwarding && isLast {
+        if forwarding, message?.held == true {
+            completeHeldChunk(&out)
+        } else if forwarding && isLast {
             completeLastChunk()
         }
     }
@@ -285,7 +292,7 @@ extension InspectionEngine {
         }
         guard accepted, !closes else {
             out.append(.discardHeldContent)
-            var entry = PendingCommand.local(".", refusal!, closeAfterReply: closes)
+            var entry = PendingCommand.local(progress.chunked ? "BDAT" : ".", refusal!, closeAfterReply: closes)
             entry.effect = .endOfMessage(progress)
             if closes { setEndReason(.milterShutdown) }
             // The message event names the transaction the client sent; then the upstream's copy
@@ -302,9 +309,16 @@ extension InspectionEngine {
                 internalCommand("RCPT TO:<\(Self.pathText(recipient))>", effect: .rcpt(path: recipient), &out)
             }
         }
+        releasing = true
+        if progress.chunked {
+            // The upstream reads exactly the octets the milters read (a BDAT message may hold
+            // bare line ends or binary content that DATA could not carry unchanged).
+            out.append(.releaseHeldChunk)
+            pending.append(PendingCommand(verb: "BDAT", effect: .bdat(last: true, progress: progress), forwardedAt: now))
+            return
+        }
         out.append(.writeToServer(ByteBuffer(string: "DATA\r\n")))
         pending.append(PendingCommand(verb: "DATA", effect: .releaseData(progress), isInternal: true, forwardedAt: now))
-        releasing = true
     }
 
     /// A command only the proxy sends; its reply is not shown to the client.

@@ -45,15 +45,28 @@ extension ProxySession {
         }
     }
 
-    /// The upstream said 354: write the held message, dot-stuffed, as fast as the upstream takes it.
-    func releaseHeldMessage() {
-        guard let outcome = held.outcome else {
+    /// Writes the held message as fast as the upstream takes it: after the upstream's 354 to DATA,
+    /// dot-stuffed and ended by `.CRLF`; or, for a message that came in BDAT chunks, as one
+    /// `BDAT <size> LAST` followed by the content unchanged (the octets the milters read).
+    func releaseHeldMessage(_ release: HeldMessageState.Release) {
+        let message = held.outcome?.message
+        if release == .chunk {
+            let size = message?.size ?? 0
+            held.chunkOctetsLeft = size
+            if upstreamOpen, let upstream = upstreamHandler?.context {
+                upstream.write(NIOAny(ByteBuffer(string: "BDAT \(size) LAST\r\n")), promise: nil)
+                upstreamNeedsFlush = true
+            }
+        } else {
+            held.chunkOctetsLeft = nil
+        }
+        guard let message else {
             // No milter verdict kept (a spool that never started): an empty message.
             held.content = nil
             finishRelease()
             return
         }
-        held.content = outcome.message.content(dotStuffed: true)
+        held.content = message.content(dotStuffed: release == .data)
         continueRelease()
     }
 
@@ -68,8 +81,17 @@ extension ProxySession {
         }
         do {
             while upstream.channel.isWritable, let chunk = try held.content!.next() {
+                if let left = held.chunkOctetsLeft {
+                    // The size announced in BDAT must be the size written, or the upstream would
+                    // read message octets as commands.
+                    guard chunk.readableBytes <= left else { throw MessageSpool.Failure.io("held message longer than its BDAT size") }
+                    held.chunkOctetsLeft = left - chunk.readableBytes
+                }
                 upstream.write(NIOAny(chunk), promise: nil)
                 upstreamNeedsFlush = true
+            }
+            if upstream.channel.isWritable, let left = held.chunkOctetsLeft, left != 0 {
+                throw MessageSpool.Failure.io("held message \(left) octets shorter than its BDAT size")
             }
         } catch {
             logger.error("held message unreadable while forwarding it: \(error)")
@@ -87,7 +109,7 @@ extension ProxySession {
     }
 
     private func finishRelease() {
-        if upstreamOpen, let upstream = upstreamHandler?.context {
+        if held.chunkOctetsLeft == nil, upstreamOpen, let upstream = upstreamHandler?.context {
             upstream.write(NIOAny(ByteBuffer(string: ".\r\n")), promise: nil)
             upstreamNeedsFlush = true
         }
@@ -103,6 +125,7 @@ extension ProxySession {
         held.spool = nil
         held.outcome = nil
         held.failure = nil
+        held.chunkOctetsLeft = nil
     }
 }
 
@@ -115,4 +138,12 @@ struct HeldMessageState {
     var failure: (any Error)?
     /// The content being written upstream.
     var content: HeldMessage.Content?
+    /// Releasing as BDAT: the octets of the announced size not yet written.
+    var chunkOctetsLeft: Int?
+
+    /// How a held message goes upstream (`SessionAction.releaseHeldContent`/`releaseHeldChunk`).
+    enum Release {
+        case data
+        case chunk
+    }
 }

@@ -39,6 +39,8 @@ struct EngineHarness {
     var held = ""
     var releases = 0
     var discards = 0
+    /// Held BDAT messages released as one `BDAT <size> LAST` (`releaseHeldChunk`).
+    var chunkReleases = 0
     private var effects = InspectionEffects()
     var time = SMTPTimestamp(seconds: 1_764_403_200)
 
@@ -165,6 +167,7 @@ struct EngineHarness {
             case .holdContent(let bytes): held += String(buffer: bytes)
             case .releaseHeldContent: releases += 1
             case .discardHeldContent: discards += 1
+            case .releaseHeldChunk: chunkReleases += 1
             case .pauseClientReads: readsPaused = true
             case .resumeClientReads: readsPaused = false
             default: break

@@ -46,7 +46,7 @@ struct EngineHarness {
 
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
-        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false
+        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false, copiesMessages: Bool = false
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -60,6 +60,7 @@ struct EngineHarness {
         configuration.clientTLSAtStart = clientTLSAtStart
         configuration.consultStages = consultStages
         configuration.holdsMessages = holdsMessages
+        configuration.copiesMessages = copiesMessages
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()

@@ -153,7 +153,9 @@ struct ReplayCommand: ParsableCommand {
         // Client limits count in capture time (SPEC §10) and `action: policy` rules ask their
         // servers (SPEC §11), as the live proxy does.
         let limits = (policy as? RuleSet).flatMap { ClientLimitConsultant.reusing(nil, for: $0.clientLimits, dryRun: dryRun) }
-        options.consultants = ConsultantChain([limits].compactMap { $0 } + PolicyConsultant.consultants(for: policy))
+        // Milters read each captured message at its end (SPEC §12): their answers are events.
+        let milters = (policy as? RuleSet).flatMap { MilterConsultant(rules: $0) }
+        options.consultants = ConsultantChain([limits].compactMap { $0 } + PolicyConsultant.consultants(for: policy) + [milters].compactMap { $0 })
         let run = ReplayRun(
             files: files,
             options: options,

@@ -26,6 +26,11 @@ public struct InspectionConfiguration: Sendable {
     /// proxy's own `354`, the content goes to the driver (`holdContent`), and only after the
     /// end-of-message verdict does the upstream get DATA and the content (`releaseHeldContent`).
     public var holdsMessages = false
+    /// Each DATA message's content also goes to the driver (`holdContent`, dot-stuffing removed,
+    /// the end of data excluded) while it streams upstream unchanged; a `discardHeldContent`
+    /// marks the start of each message's copy. Replay uses it to show captured messages to
+    /// milters at their end of data (it cannot hold them: the server's replies are captured).
+    public var copiesMessages = false
 
     public init(
         sessionID: String,

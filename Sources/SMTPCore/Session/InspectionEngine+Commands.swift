@@ -277,6 +277,11 @@ extension InspectionEngine {
             guard !configuration.dryRun else { return false }
             let progress = message ?? MessageProgress()
             message = nil
+            if progress.held {
+                // Nothing went upstream; the chunks held so far are dropped.
+                holding = false
+                out.append(.discardHeldContent)
+            }
             if progress.size > 0 {
                 // Earlier chunks reached the upstream: abort its transaction.
                 out.append(.writeToServer(ByteBuffer(string: "RSET\r\n")))
@@ -300,6 +305,13 @@ extension InspectionEngine {
         original: SMTPCommand? = nil, _ out: inout InspectionEffects
     ) {
         let verb = command.verb
+        if configuration.holdsMessages {
+            if verb == .bdat {
+                holdChunk(command, display: display, action: action, rule: rule, &out)
+                return
+            }
+            if message?.chunked == true { abandonHeldChunks(before: verb, &out) }
+        }
         if verb == .data, configuration.holdsMessages {
             // Milters read the message before the upstream does: the proxy answers DATA.
             event(.command(CommandRecord(verb: verb.name, arg: display, action: action, rule: rule)), &out)
@@ -455,7 +467,7 @@ extension InspectionEngine {
             let rule: String?
             if use.keyword == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
-            } else if use.keyword == "CHUNKING" && configuration.holdsMessages {
+            } else if use.keyword == "CHUNKING" && configuration.holdsMessages && !upstreamOffersChunking {
                 rule = Self.heldMessagesRule
             } else {
                 rule = policy.stripRule(forKeyword: use.keyword, client: configuration.client)

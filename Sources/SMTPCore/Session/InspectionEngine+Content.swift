@@ -19,12 +19,19 @@ extension InspectionEngine {
         var exceeded = false
         var emitted = scanner.emittedBytes
         let holds = holding
+        let copies = configuration.copiesMessages && !holds
         var atLineStart = heldAtLineStart
+        if copies && emitted == 0 {
+            // A new message: its copy starts empty.
+            atLineStart = true
+            out.append(.discardHeldContent)
+        }
         func send(_ slice: ByteBuffer) {
             if holds {
                 Self.unstuff(slice, atLineStart: &atLineStart, into: &out)
             } else {
                 out.append(.writeToServer(slice))
+                if copies { Self.unstuff(slice, atLineStart: &atLineStart, into: &out) }
             }
         }
 
@@ -90,7 +97,7 @@ extension InspectionEngine {
             } else if progress.held || configuration.consultStages.contains(.endOfMessage) || !endOfMessagePolicyRules.isEmpty {
                 // The end of data waits for the verdict: everything before it went upstream (or,
                 // held, to the driver; its dot-stuffing removed, the end of data is `CRLF`).
-                withholdEndOfData(octets: progress.held ? 2 : 3, &out)
+                withholdEndOfData(server: progress.held ? 0 : 3, held: progress.held || copies ? 2 : 0, &out)
                 holding = false
                 let id = consultID()
                 hold = .endOfMessage(id, progress)
@@ -145,24 +152,26 @@ extension InspectionEngine {
         setEndReason(reason)
     }
 
-    /// Takes the final `.CRLF` back out of this batch's writes to the upstream. The scanner emits
-    /// it whole in the call that finds it (the `.` and CR it holds back between calls included),
-    /// so it is the last three octets written to the server by this batch.
-    mutating func withholdEndOfData(octets: Int, _ out: inout InspectionEffects) {
-        var remaining = octets
+    /// Takes the final `.CRLF` back out of this batch's writes to the upstream (`server` octets)
+    /// and its unstuffed `CRLF` out of the content handed to the driver (`held` octets). The
+    /// scanner emits it whole in the call that finds it (the `.` and CR it holds back between
+    /// calls included), so it is the last octets of each kind this batch produced.
+    mutating func withholdEndOfData(server: Int, held: Int, _ out: inout InspectionEffects) {
+        var serverLeft = server
+        var heldLeft = held
         var index = out.actions.endIndex
-        while remaining > 0, index > out.actions.startIndex {
+        while serverLeft + heldLeft > 0, index > out.actions.startIndex {
             index -= 1
             switch out.actions[index] {
             case .writeToServer(var bytes):
-                let cut = min(remaining, bytes.readableBytes)
+                let cut = min(serverLeft, bytes.readableBytes)
                 bytes.moveWriterIndex(to: bytes.writerIndex - cut)
-                remaining -= cut
+                serverLeft -= cut
                 out.actions[index] = .writeToServer(bytes)
             case .holdContent(var bytes):
-                let cut = min(remaining, bytes.readableBytes)
+                let cut = min(heldLeft, bytes.readableBytes)
                 bytes.moveWriterIndex(to: bytes.writerIndex - cut)
-                remaining -= cut
+                heldLeft -= cut
                 out.actions[index] = .holdContent(bytes)
             default:
                 continue
@@ -229,8 +238,13 @@ extension InspectionEngine {
         let slice = clientInput.readSlice(length: count)!
         transcribe(slice, &out)
         if forwarding {
-            out.append(.writeToServer(slice))
             var progress = message ?? MessageProgress()
+            if !progress.held {
+                out.append(.writeToServer(slice))
+            } else if holding {
+                // BDAT content is the message as it is: no dot-stuffing to remove.
+                out.append(.holdContent(slice))
+            }
             progress.size += count
             if !progress.headers.isDone {
                 slice.withUnsafeReadableBytes { progress.headers.feed($0) }
@@ -242,7 +256,9 @@ extension InspectionEngine {
             return
         }
         clientMode = .commands
-        if forwarding && isLast {
+        if forwarding, message?.held == true {
+            completeHeldChunk(&out)
+        } else if forwarding && isLast {
             completeLastChunk()
         }
     }
@@ -285,7 +301,7 @@ extension InspectionEngine {
         }
         guard accepted, !closes else {
             out.append(.discardHeldContent)
-            var entry = PendingCommand.local(".", refusal!, closeAfterReply: closes)
+            var entry = PendingCommand.local(progress.chunked ? "BDAT" : ".", refusal!, closeAfterReply: closes)
             entry.effect = .endOfMessage(progress)
             if closes { setEndReason(.milterShutdown) }
             // The message event names the transaction the client sent; then the upstream's copy
@@ -302,9 +318,16 @@ extension InspectionEngine {
                 internalCommand("RCPT TO:<\(Self.pathText(recipient))>", effect: .rcpt(path: recipient), &out)
             }
         }
+        releasing = true
+        if progress.chunked {
+            // The upstream reads exactly the octets the milters read (a BDAT message may hold
+            // bare line ends or binary content that DATA could not carry unchanged).
+            out.append(.releaseHeldChunk)
+            pending.append(PendingCommand(verb: "BDAT", effect: .bdat(last: true, progress: progress), forwardedAt: now))
+            return
+        }
         out.append(.writeToServer(ByteBuffer(string: "DATA\r\n")))
         pending.append(PendingCommand(verb: "DATA", effect: .releaseData(progress), isInternal: true, forwardedAt: now))
-        releasing = true
     }
 
     /// A command only the proxy sends; its reply is not shown to the client.

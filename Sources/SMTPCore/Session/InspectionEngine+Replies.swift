@@ -68,11 +68,13 @@ extension InspectionEngine {
                 }
                 envelope = nil
                 awaitingHello = false
+                if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
             }
         case .helo:
             if reply.code == 250 {
                 envelope = nil
                 awaitingHello = false
+                upstreamOffersChunking = false
             }
         case .mail(let path):
             if positive { envelope = Envelope(mailFrom: path) }
@@ -116,7 +118,7 @@ extension InspectionEngine {
             closesClient = true
         case .binaryBlob(let size):
             if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
-        case .heldData, .releaseData:
+        case .heldData, .releaseData, .heldChunk:
             // Answered by the proxy / by `internalReply`: never paired with an upstream reply here.
             break
         case .roleReversal:
@@ -210,9 +212,6 @@ extension InspectionEngine {
             let rule: String?
             if keyword.name == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
-            } else if keyword.name == "CHUNKING" && configuration.holdsMessages {
-                // Milters read every message whole: BDAT chunks would stream past them.
-                rule = Self.heldMessagesRule
             } else if keyword.name.isEmpty {
                 rule = nil
             } else {

@@ -83,6 +83,8 @@ public struct InspectionEngine: Sendable {
     var heldAtLineStart = true
     /// A held message is being released upstream: client input waits until it is written.
     var releasing = false
+    /// The upstream's last EHLO offered CHUNKING: a held BDAT message can be released as BDAT.
+    var upstreamOffersChunking = false
 
     var bytesFromClient = 0
     var bytesFromServer = 0
@@ -435,7 +437,8 @@ public struct InspectionEngine: Sendable {
 
     static let emptyBuffer = ByteBuffer()
 
-    /// The `rule` that strips CHUNKING (and refuses BDAT) while messages are held for milters.
+    /// The `rule` that refuses BDAT while messages are held for milters and the upstream does
+    /// not offer CHUNKING (a held BDAT message is released as BDAT).
     static let heldMessagesRule = "settings.milters"
 
     /// Emits the `message` event of a transaction that reached its end.
@@ -543,7 +546,12 @@ public struct InspectionEngine: Sendable {
     /// Sends the proxy's own replies that have reached the head of the pipeline.
     mutating func drainLocalReplies(_ out: inout InspectionEffects) {
         while let head = pending.first, var reply = head.localReply {
+            if case .heldChunk(_, complete: false) = head.effect { return }  // its octets are still coming
             pending.removeFirst()
+            if case .heldChunk(let last, _) = head.effect {
+                guard let answer = answerHeldChunk(reply, last: last, &out) else { continue }
+                reply = answer
+            }
             if case .heldData = head.effect {
                 // The replies to MAIL and RCPT are in: the proxy takes the message itself.
                 modeDecisionsPending -= 1

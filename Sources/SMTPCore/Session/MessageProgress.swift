@@ -6,4 +6,6 @@ struct MessageProgress: Sendable {
     var aborted = false
     /// The content went to the driver (`holdContent`), not upstream.
     var held = false
+    /// Held, and it came in BDAT chunks: it is released as one `BDAT <size> LAST`.
+    var chunked = false
 }

@@ -24,6 +24,9 @@ struct PendingCommand: Sendable {
         case heldData
         /// The upstream's reply to the DATA that releases a held message.
         case releaseData(MessageProgress)
+        /// `holdsMessages`: a BDAT answered by the proxy once its octets are in and it reaches the
+        /// head of the pipeline; the last one then asks for the end-of-message verdict instead.
+        case heldChunk(last: Bool, complete: Bool)
     }
 
     /// The verb named in the reply's `for` field.

@@ -45,4 +45,9 @@ public enum SessionAction: Sendable {
     case releaseHeldContent
     /// The held message will not be forwarded: drop it.
     case discardHeldContent
+    /// A held message that came in BDAT chunks goes upstream: write `BDAT <size> LAST` (the size
+    /// of the held content as the verdict left it), then that content as it is (no dot-stuffing),
+    /// and call `heldContentReleased` when it is written. The upstream's reply is the client's
+    /// reply to its BDAT LAST.
+    case releaseHeldChunk
 }

@@ -21,7 +21,7 @@ extension ProxySession {
             effects.events.removeAll(keepingCapacity: true)
         }
         var consults: [(ConsultID, ConsultRequest)] = []
-        var releases = false
+        var releases: HeldMessageState.Release?
         for action in actions {
             switch action {
             case .writeToServer(let bytes):
@@ -69,7 +69,9 @@ extension ProxySession {
             case .holdContent(let bytes):
                 hold(bytes)
             case .releaseHeldContent:
-                releases = true
+                releases = .data
+            case .releaseHeldChunk:
+                releases = .chunk
             case .discardHeldContent:
                 discardHeldMessage()
             }
@@ -80,7 +82,7 @@ extension ProxySession {
         clientHandler.resumeReadingIfAllowed()
         upstreamHandler?.resumeReadingIfAllowed()
         for (id, request) in consults { ask(id, request) }
-        if releases { releaseHeldMessage() }
+        if let releases { releaseHeldMessage(releases) }
     }
 
     /// Asks the session's consultants; their verdict resumes the engine (at once when they

@@ -235,6 +235,7 @@ final class ProxySession {
             // and a client that pipelines without reading must not fill memory with them.
             let clientWritable = clientHandler.context?.channel.isWritable ?? false
             return upstream.channel.isWritable && clientWritable && engineAllowsClientReads
+                && held.bytesWaiting < HeldMessageState.maximumBytesWaiting
         case .upstream:
             if upstreamTLS.handshaking { return true }
             guard clientOpen, let client = clientHandler.context else { return true }

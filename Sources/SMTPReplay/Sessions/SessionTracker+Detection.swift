@@ -36,6 +36,7 @@ extension SessionTracker {
             tlsMode: tlsMode
         )
         if !consultants.isEmpty { configuration.consultStages = consultants.stages(for: configuration.client) }
+        configuration.copiesMessages = milters != nil
         now = Self.time(openedAt)
         var engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: Self.time(openedAt), into: &effects)

@@ -113,13 +113,16 @@ extension SessionTracker {
                 case .closeServer: serverGone = true
                 case .consult(let id, let request): questions.append((id, request))
                 case .resumeAt(let id, _): wakeUps.append(id)
+                case .holdContent(let bytes): copyMessage(bytes)
+                case .discardHeldContent: messageCopy = nil
                 default: break
                 }
             }
             effects.removeAll()
             guard !questions.isEmpty || !wakeUps.isEmpty, engine != nil else { return }
             for (id, request) in questions {
-                engine!.decided(id, consultants.answer(request, at: now), at: now, into: &effects)
+                let verdict = request.stage == .endOfMessage && milters != nil ? judgeCapturedMessage(request) : consultants.answer(request, at: now)
+                engine!.decided(id, verdict, at: now, into: &effects)
             }
             for id in wakeUps { engine!.decided(id, .proceed, at: now, into: &effects) }
         }

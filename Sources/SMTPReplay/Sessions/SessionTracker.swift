@@ -31,6 +31,10 @@ struct SessionTracker {
     let dryRun: Bool
     let tlsMode: TLSMode
     let consultants: ConsultantChain
+    /// The chain's milters, shown each captured message at its end (`SessionTracker+Milters`).
+    let milters: MilterConsultant?
+    /// The copy of the message being read, for the milters.
+    var messageCopy: MessageCopy?
     let openedAt: PacketTimestamp
     /// The capture time of the event being fed (consults are answered at it).
     var now = SMTPTimestamp.epoch
@@ -62,6 +66,7 @@ struct SessionTracker {
         self.dryRun = dryRun
         self.tlsMode = tlsMode
         self.consultants = consultants
+        self.milters = consultants.consultants.lazy.compactMap { $0 as? MilterConsultant }.first
         self.openedAt = time
     }
 

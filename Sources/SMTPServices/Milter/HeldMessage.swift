@@ -82,6 +82,10 @@ public struct HeldMessage: Sendable {
         return index < line.count && line[index] == UInt8(ascii: ":")
     }
 
+    /// Whether reading the content involves no file (the original and any replacement body are
+    /// in memory): a driver reads it on its event loop, else on a thread pool.
+    public var isInMemory: Bool { original.filePath == nil && replacementBody?.filePath == nil }
+
     /// The body's size in octets.
     public var bodySize: Int { replacementBody?.size ?? (original.size - bodyOffset) }
 
@@ -104,7 +108,7 @@ public struct HeldMessage: Sendable {
     }
 
     /// Streams `HeldMessage.content(dotStuffed:)`.
-    public struct Content {
+    public struct Content: Sendable {
         let message: HeldMessage
         let dotStuffed: Bool
         private var headerBytes: ByteBuffer?

@@ -33,6 +33,9 @@ public final class MessageSpool: @unchecked Sendable {
     private var descriptor: Int32 = -1
     private var path: String?
     private var storedSize = 0
+    /// `remove()` was called: an append that was still queued (on a thread pool) must not make a
+    /// new file.
+    private var removed = false
     private static let counter = NIOLockedValueBox(0)
 
     public enum Failure: Error, Hashable, Sendable, CustomStringConvertible {
@@ -69,10 +72,17 @@ public final class MessageSpool: @unchecked Sendable {
     /// The file holding the message, once it outgrew memory.
     public var filePath: String? { lock.withLock { path } }
 
+    /// Whether appending `count` more octets keeps the message in memory (no file I/O): a driver
+    /// appends those on its event loop, and hands any other append to a thread pool.
+    public func staysInMemory(adding count: Int) -> Bool {
+        lock.withLock { descriptor < 0 && !removed && storedSize + count <= memoryLimit }
+    }
+
     public func append(_ bytes: ByteBuffer) throws(Failure) {
         lock.lock()
         defer { lock.unlock() }
         do {
+            if removed { throw .io("the spool was removed") }
             if let maximumSize, storedSize + bytes.readableBytes > maximumSize { throw .tooLarge(limit: maximumSize) }
             if descriptor < 0 && storedSize + bytes.readableBytes <= memoryLimit {
                 var bytes = bytes
@@ -120,7 +130,7 @@ public final class MessageSpool: @unchecked Sendable {
         Chunks(spool: self, offset: offset, chunkSize: chunkSize)
     }
 
-    public struct Chunks {
+    public struct Chunks: Sendable {
         let spool: MessageSpool
         var offset: Int
         let chunkSize: Int
@@ -142,6 +152,7 @@ public final class MessageSpool: @unchecked Sendable {
             path = nil
             memory = ByteBuffer()
             storedSize = 0
+            removed = true
         }
     }
 

@@ -19,6 +19,8 @@ actor MilterConversation {
     private var phase = Phase.new
     /// A milter answered `discard` before end of message.
     private var discarding = false
+    /// The transaction's DATA step went out (BDAT asks at every chunk; the milter hears it once).
+    private var dataSent = false
     private var failed = false
 
     private enum Phase {
@@ -67,6 +69,7 @@ actor MilterConversation {
                 try await abortTransaction()
                 phase = .transaction
                 discarding = false
+                dataSent = false
                 return try await event(
                     .mail(Self.arguments(request)), stage: stage, macros: mailMacros(request.facts),
                     skip: .noMail, noReply: .noReplyMail)
@@ -77,7 +80,8 @@ actor MilterConversation {
                     macros: [("{rcpt_addr}", request.path ?? ""), ("{rcpt_mailer}", "smtp")],
                     skip: .noRecipient, noReply: .noReplyRecipient)
             case .data:
-                guard phase == .transaction else { return nil }
+                guard phase == .transaction, !dataSent else { return nil }
+                dataSent = true
                 return try await event(
                     .data, stage: stage, macros: [("i", request.facts.sessionID)], skip: .noData, noReply: .noReplyData)
             default:

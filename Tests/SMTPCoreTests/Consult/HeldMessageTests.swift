@@ -80,18 +80,3 @@ import Testing
     }
 }
 
-extension HeldMessageTests {
-    /// BDAT chunks would stream past the milters: CHUNKING is not offered and BDAT is refused.
-    @Test func chunkingIsNotOfferedWhileMessagesAreHeld() {
-        var h = EngineHarness(consultStages: [.endOfMessage], holdsMessages: true)
-        h.server("220 mx.example ESMTP\r\n")
-        h.client("EHLO client.example\r\n")
-        h.server("250-mx.example\r\n250-CHUNKING\r\n250 PIPELINING\r\n")
-        #expect(h.takeToClient() == "220 mx.example ESMTP\r\n250-mx.example\r\n250 PIPELINING\r\n")
-        h.client("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nBDAT 5 LAST\r\nhello")
-        h.server("250 Ok\r\n250 Ok\r\n")
-        #expect(h.takeToClient().hasSuffix("502 5.5.1 Error: command not implemented\r\n"))
-        #expect(!h.takeToServer().contains("BDAT"))
-        #expect(h.commandEvents.last?.rule == "settings.milters")
-    }
-}

@@ -39,12 +39,14 @@ struct EngineHarness {
     var held = ""
     var releases = 0
     var discards = 0
+    /// Held BDAT messages released as one `BDAT <size> LAST` (`releaseHeldChunk`).
+    var chunkReleases = 0
     private var effects = InspectionEffects()
     var time = SMTPTimestamp(seconds: 1_764_403_200)
 
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
-        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false
+        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false, copiesMessages: Bool = false
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -58,6 +60,7 @@ struct EngineHarness {
         configuration.clientTLSAtStart = clientTLSAtStart
         configuration.consultStages = consultStages
         configuration.holdsMessages = holdsMessages
+        configuration.copiesMessages = copiesMessages
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()
@@ -165,6 +168,7 @@ struct EngineHarness {
             case .holdContent(let bytes): held += String(buffer: bytes)
             case .releaseHeldContent: releases += 1
             case .discardHeldContent: discards += 1
+            case .releaseHeldChunk: chunkReleases += 1
             case .pauseClientReads: readsPaused = true
             case .resumeClientReads: readsPaused = false
             default: break

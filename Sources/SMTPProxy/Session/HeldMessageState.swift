@@ -23,6 +23,9 @@ struct HeldMessageState {
     var contentInMemory = true
     /// A read of it is on the thread pool.
     var reading = false
+    /// The in-memory release loop is running: a write inside it can change the upstream's
+    /// writability, whose handler must not start a second loop on the same content.
+    var writing = false
     /// Releasing as BDAT: the octets of the announced size not yet written.
     var chunkOctetsLeft: Int?
 

@@ -117,15 +117,28 @@ extension ProxySession {
             return
         }
         if held.contentInMemory {
+            // A write or a flush below can change the upstream's writability, and its handler
+            // calls this again: that nested call returns, and this loop goes on while the
+            // upstream takes more (a nested loop once ended the release under this one's feet).
+            guard !held.writing else { return }
+            held.writing = true
             do {
-                while upstream.channel.isWritable, let chunk = try held.content!.next() {
+                while upstream.channel.isWritable, held.content != nil {
+                    guard let chunk = try held.content!.next() else {
+                        held.writing = false
+                        try releaseEnded(upstream)
+                        return
+                    }
                     try writeReleased(chunk, to: upstream)
+                    if !upstream.channel.isWritable { flushPending() }
                 }
-                if upstream.channel.isWritable { try releaseEnded(upstream) }
             } catch {
+                held.writing = false
                 abortRelease(error, upstream)
                 return
             }
+            held.writing = false
+            // Not writable: the upstream's writability resumes the release.
             if held.content != nil { flushPending() }
             return
         }

@@ -20,6 +20,8 @@ final class ProxyContext: Sendable {
     /// How sessions reach the upstream: a socket per session (`SocketUpstreamConnector`) unless a
     /// test hands in its own.
     let upstreamConnector: any UpstreamConnector
+    /// Writes the audit log soon after the last open session ended (`ProxySession.finishIfDone`).
+    let idleFlush: IdleLogFlush
 
     init(
         configuration: ProxyConfiguration, policies: PolicyStore, auditLog: AuditLogWriter, limiter: ConnectionLimiter,
@@ -37,6 +39,7 @@ final class ProxyContext: Sendable {
         self.tls = tls
         self.metrics = metrics
         self.upstreamConnector = upstreamConnector ?? SocketUpstreamConnector(connectTimeout: .seconds(configuration.connectTimeout))
+        idleFlush = IdleLogFlush(auditLog: auditLog)
     }
 
     /// `--audit-failure tempfail` and the audit log cannot be written: new sessions get 421 4.3.0.

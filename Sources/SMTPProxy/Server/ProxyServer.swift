@@ -109,7 +109,6 @@ public final class ProxyServer: Service, Sendable {
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
-                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelOption(.writeBufferWaterMark, value: Self.waterMark)
                 .serverChannelInitializer { channel in
                     context.configuration.interception == .transparent

@@ -160,9 +160,11 @@ extension ProxySession {
         for action in effects.actions {
             if case .transcribe = action { record(action) }
         }
-        // The last open session ended: the log goes to disk now, complete. While others are open
-        // the server's 200 ms flusher does it, instead of one write system call per session.
-        logEvents(flush: context.sessions.count <= 1)
+        // The last open session ended: the log goes to disk within 10 ms, complete (one write
+        // for a burst of sessions that each end alone, as a flood refused at connect does). While
+        // others are open the server's 200 ms flusher does it.
+        logEvents()
+        if context.sessions.count <= 1 { context.idleFlush.request(on: eventLoop) }
         recorder?.close(at: inputTime)
         effects.removeAll()
         context.sessions.closed()

@@ -5,6 +5,9 @@ import SMTPCore
 /// The upstream leg: one connection per session, made when the client is accepted.
 extension ProxySession {
     func connectUpstream() {
+        // TCP_NODELAY on the client's leg from its admission on (before any byte is relayed): a
+        // connection refused at connect writes one reply and closes, and is spared the call.
+        try? clientHandler.context?.channel.syncOptions?.setOption(.socketOption(.tcp_nodelay), value: 1)
         let upstream = origin.upstream
         upstreamConnecting = true
         let handler = SessionChannelHandler(session: self)

@@ -256,13 +256,14 @@ final class ProxySession {
         logEvents()
     }
 
-    /// With `flush`, the log's buffer goes to the file now (see `finishIfDone`).
-    func logEvents(flush: Bool = false) {
+    /// Hands the events to the metrics, the consultants and the audit log's buffer (written by
+    /// the 200 ms flusher, a full buffer, or `IdleLogFlush`).
+    func logEvents() {
         guard !unloggedEvents.isEmpty else { return }
         // Metrics first: once a reader sees an event in the log, it is counted.
         context.metrics?.record(unloggedEvents)
         if !consultants.isEmpty { consultants.observe(unloggedEvents[...]) }
-        context.auditLog.write(unloggedEvents, flush: flush, encodingIn: &auditLines)
+        context.auditLog.write(unloggedEvents, encodingIn: &auditLines)
         unloggedEvents.removeAll(keepingCapacity: true)
     }
 

@@ -174,6 +174,18 @@ import Testing
         #expect(session.events().last?["reason"] as? String == "max-connections")
     }
 
+    @Test func theLogReachesTheDiskSoonAfterTheLastSessionEnds() throws {
+        let session = try EmbeddedProxySession(maxConnections: 0)
+        let path = session.directory + "/audit.jsonl"
+        try session.connectClient()
+        #expect(!session.client.isActive)
+        #expect(auditEvents(at: path).isEmpty, "no write per session: a flood of refusals would pay one each")
+        session.loop.advanceTime(by: IdleLogFlush.delay - .milliseconds(1))
+        #expect(auditEvents(at: path).isEmpty)
+        session.loop.advanceTime(by: .milliseconds(1))
+        #expect(auditEvents(at: path).compactMap { $0["event"] as? String } == ["session-start", "reply", "session-end"])
+    }
+
     @Test func anUnreachableUpstreamGets421AndTheClientIsClosed() throws {
         let session = try EmbeddedProxySession()
         try session.connectClient()

@@ -31,6 +31,9 @@ public struct InspectionConfiguration: Sendable {
     /// marks the start of each message's copy. Replay uses it to show captured messages to
     /// milters at their end of data (it cannot hold them: the server's replies are captured).
     public var copiesMessages = false
+    /// `proxy --xclient`: after a successful AUTH, tell an upstream whose EHLO offers XCLIENT
+    /// with `LOGIN` the user (`XCLIENT LOGIN=`), out of the client's sight.
+    public var xclientLogin = false
 
     public init(
         sessionID: String,

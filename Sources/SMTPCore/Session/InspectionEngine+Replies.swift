@@ -69,6 +69,7 @@ extension InspectionEngine {
                 envelope = nil
                 awaitingHello = false
                 if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
+                if configuration.xclientLogin { noteXCLIENTOffer(reply) }
             }
         case .helo:
             if reply.code == 250 {
@@ -104,6 +105,7 @@ extension InspectionEngine {
         case .auth:
             if reply.code == 334 { clientMode = .authResponse }
             authentication.concluded(code: reply.code)
+            if reply.code == 235 { tellUpstreamTheLogin(&out) }
         case .startTLS:
             if reply.code == 220 {
                 if configuration.tlsMode == .terminate {
@@ -148,6 +150,7 @@ extension InspectionEngine {
     /// What the reply to one of the proxy's own commands changes: the transaction's state, and
     /// for the DATA that releases a held message, whether its content goes now.
     private mutating func internalReply(_ reply: SMTPReply, to head: PendingCommand, _ out: inout InspectionEffects) {
+        if xclientLoginReplied(reply, to: head, &out) { return }
         let positive = reply.code >= 200 && reply.code < 300
         switch head.effect {
         case .mail(let path):

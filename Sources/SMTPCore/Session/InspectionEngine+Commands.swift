@@ -469,6 +469,8 @@ extension InspectionEngine {
                 rule = "--tls strip"
             } else if use.keyword == "CHUNKING" && configuration.holdsMessages && !upstreamOffersChunking {
                 rule = Self.heldMessagesRule
+            } else if use.keyword == "XCLIENT" && configuration.xclient {
+                rule = Self.xclientRule
             } else {
                 rule = policy.stripRule(forKeyword: use.keyword, client: configuration.client)
             }

@@ -69,7 +69,7 @@ extension InspectionEngine {
                 envelope = nil
                 awaitingHello = false
                 if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
-                if configuration.xclientLogin { noteXCLIENTOffer(reply) }
+                if configuration.xclient { noteXCLIENTOffer(reply) }
             }
         case .helo:
             if reply.code == 250 {
@@ -215,6 +215,9 @@ extension InspectionEngine {
             let rule: String?
             if keyword.name == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
+            } else if keyword.name == "XCLIENT" && configuration.xclient {
+                // The upstream trusts the proxy's XCLIENT: a client's own would name any address or user.
+                rule = Self.xclientRule
             } else if keyword.name.isEmpty {
                 rule = nil
             } else {

@@ -9,6 +9,9 @@ import struct NIOCore.ByteBuffer
 /// knows the user. An upstream that refuses is an `anomaly` `xclient-unavailable`; the session
 /// goes on as before.
 extension InspectionEngine {
+    /// The `rule` that strips XCLIENT from the client's EHLO replies and refuses the client's own.
+    static let xclientRule = "--xclient"
+
     /// The upstream's reply to an EHLO: does it take `XCLIENT LOGIN=`?
     mutating func noteXCLIENTOffer(_ reply: SMTPReply) {
         authentication.upstreamTakesXCLIENTLogin = EHLOReply(reply).keywords.contains {
@@ -18,7 +21,7 @@ extension InspectionEngine {
 
     /// The upstream answered AUTH with `235`: tell it the user, if it takes it.
     mutating func tellUpstreamTheLogin(_ out: inout InspectionEffects) {
-        guard configuration.xclientLogin, authentication.upstreamTakesXCLIENTLogin, let user = authentication.authenticated else { return }
+        guard configuration.xclient, authentication.upstreamTakesXCLIENTLogin, let user = authentication.authenticated else { return }
         sendInternal("XCLIENT LOGIN=" + XText.encode(user), &out)
     }
 

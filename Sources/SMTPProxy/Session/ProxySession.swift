@@ -84,7 +84,7 @@ final class ProxySession {
             recordsClientTranscript: context.recording != nil
         )
         configuration.clientTLSAtStart = origin.implicitTLS
-        configuration.xclientLogin = context.configuration.xclient
+        configuration.xclient = context.configuration.xclient
         configuration.upstreamUnverified = context.configuration.tls.upstreamInsecure
         configuration.timeouts = context.configuration.timeouts
         let rules = context.policies.rules

@@ -8,8 +8,8 @@ import Testing
     static let offering = "250-mx.example\r\n250-PIPELINING\r\n250-AUTH PLAIN LOGIN\r\n250 XCLIENT NAME ADDR PROTO HELO LOGIN\r\n"
     static let alicePlain = "AGFsaWNlAHMzY3JldC1wdw=="  // \0alice\0s3cret-pw
 
-    static func authenticated(ehloReply: String = offering, xclientLogin: Bool = true, plain: String = alicePlain) -> EngineHarness {
-        var h = EngineHarness(xclientLogin: xclientLogin)
+    static func authenticated(ehloReply: String = offering, xclient: Bool = true, plain: String = alicePlain) -> EngineHarness {
+        var h = EngineHarness(xclient: xclient)
         h.server("220 mx.example ESMTP\r\n")
         h.client("EHLO client.example\r\n")
         h.server(ehloReply)
@@ -55,7 +55,7 @@ import Testing
             (Self.offering, true, "=")  // no identity the engine could read
         ]
         for (reply, option, plain) in cases {
-            var h = Self.authenticated(ehloReply: reply, xclientLogin: option, plain: plain)
+            var h = Self.authenticated(ehloReply: reply, xclient: option, plain: plain)
             #expect(h.takeToServer() == "MAIL FROM:<alice@example.org>\r\n", "\(reply) \(option) \(plain)")
         }
     }
@@ -64,5 +64,33 @@ import Testing
         // \0a+b=c d\0pw
         var h = Self.authenticated(plain: "AGErYj1jIGQAcHc=")
         #expect(h.takeToServer() == "XCLIENT LOGIN=a+2Bb+3Dc+20d\r\n")
+    }
+}
+
+/// Under `--xclient` the upstream trusts every XCLIENT on the proxy's connection: the client must
+/// neither see the keyword nor get its own XCLIENT through (it could name any address or user).
+@Suite struct XCLIENTKeptFromTheClientTests {
+    @Test func theKeywordIsStrippedAndTheClientsOwnXCLIENTRefused() {
+        var h = EngineHarness(xclient: true)
+        h.server("220 mx.example ESMTP\r\n")
+        h.client("EHLO client.example\r\n")
+        h.server(XCLIENTLoginTests.offering)
+        #expect(h.takeToClient() == "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN\r\n")
+        _ = h.takeToServer()
+        h.client("XCLIENT LOGIN=admin ADDR=10.0.0.1\r\nNOOP\r\n")
+        #expect(h.takeToServer() == "NOOP\r\n")
+        #expect(h.takeToClient() == "502 5.5.1 Error: command not implemented\r\n")
+        #expect(h.commandEvents.first { $0.verb == "XCLIENT" }?.rule == "--xclient")
+        #expect(h.replyEvents.first { $0.forVerb == "EHLO" }?.stripped.map(\.keyword) == ["XCLIENT"])
+    }
+
+    @Test func withoutTheOptionNothingChanges() {
+        var h = EngineHarness()
+        h.server("220 mx.example ESMTP\r\n")
+        h.client("EHLO client.example\r\n")
+        h.server(XCLIENTLoginTests.offering)
+        #expect(h.takeToClient().hasSuffix("250 XCLIENT NAME ADDR PROTO HELO LOGIN\r\n"))
+        h.client("XCLIENT NAME=x\r\n")
+        #expect(h.takeToServer().hasSuffix("XCLIENT NAME=x\r\n"))
     }
 }

@@ -47,7 +47,7 @@ struct EngineHarness {
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
         clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false, copiesMessages: Bool = false,
-        xclientLogin: Bool = false
+        xclient: Bool = false
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -62,7 +62,7 @@ struct EngineHarness {
         configuration.consultStages = consultStages
         configuration.holdsMessages = holdsMessages
         configuration.copiesMessages = copiesMessages
-        configuration.xclientLogin = xclientLogin
+        configuration.xclient = xclient
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()

@@ -6,7 +6,8 @@ import Testing
 /// sasldb and trusts the proxy for XCLIENT: after the client's AUTH succeeds, the proxy tells
 /// Postfix `XCLIENT LOGIN=<user>` (and says EHLO again), so Postfix logs the message as the
 /// user's (`sasl_method=XCLIENT, sasl_username=alice`); the client's transcript is the same as
-/// through a proxy without `--xclient`.
+/// through a proxy without `--xclient` (but for the XCLIENT keyword, which the proxy keeps to
+/// itself), and an XCLIENT of the client's own never reaches Postfix.
 @Suite(.serialized) struct XCLIENTLoginPostfixTests {
     /// One authenticated message from 127.0.0.9; the client's replies, queue id blanked out.
     static func session(port: Int, token: String) throws -> [String] {
@@ -36,7 +37,8 @@ import Testing
         let (withPort, withoutPort) = (with.port, without.port)
         let transcriptWith = try await onThread { try Self.session(port: withPort, token: tokenWith) }
         let transcriptWithout = try await onThread { try Self.session(port: withoutPort, token: tokenWithout) }
-        #expect(transcriptWith == transcriptWithout)
+        #expect(XCLIENTProxyTests.comparable(transcriptWith) == XCLIENTProxyTests.comparable(transcriptWithout))
+        #expect(!transcriptWith[1].contains("XCLIENT"), "\(transcriptWith[1])")
         #expect(transcriptWith[2].hasPrefix("235 "), "\(transcriptWith)")
         #expect(transcriptWith[6].hasPrefix("250 2.0.0 Ok"), "\(transcriptWith)")
 
@@ -53,6 +55,19 @@ import Testing
         #expect(with.anomalyKinds().isEmpty, "\(with.anomalyKinds())")
         // The proxy's own exchange is not in the client's audit trail either.
         #expect(!with.events().contains { ($0["verb"] as? String) == "XCLIENT" || ($0["text"] as? String)?.contains("XCLIENT") == true })
+
+        // A client trying XCLIENT itself (Postfix would believe it: the connection is the proxy's).
+        let forged = try await onThread { () throws -> String in
+            let smtp = try RawSMTPClient(port: withPort, source: "127.0.0.10")
+            _ = try smtp.open()
+            let reply = try smtp.command("XCLIENT LOGIN=postmaster ADDR=10.9.9.9")
+            _ = try smtp.command("QUIT")
+            return reply
+        }
+        #expect(forged.hasPrefix("502 5.5.1"), "\(forged)")
+        with.waitForSessionEnds(2)
+        #expect(!postfix.log().contains("10.9.9.9") && !postfix.log().contains("sasl_username=postmaster"))
+        #expect(with.anomalyKinds().contains("stripped-keyword-used"), "\(with.anomalyKinds())")
         await with.stop()
         await without.stop()
     }

@@ -225,9 +225,10 @@ extension InspectionEngine {
             }
             guard let rule else { return false }
             stripped.append(ReplyRecord.StrippedKeyword(keyword: keyword.name, rule: rule))
-            return !configuration.dryRun
+            // A dry run previews stripping, but XCLIENT is kept from the client all the same.
+            return !configuration.dryRun || rule == Self.xclientRule
         }
-        changed = !stripped.isEmpty && !configuration.dryRun
+        changed = stripped.contains { !configuration.dryRun || $0.rule == Self.xclientRule }
         if configuration.tlsMode == .terminate, adjustSTARTTLSOffer(&model) { changed = true }
         if let maximum = settings.maxMessageSize, !configuration.dryRun,
             let index = model.keywords.firstIndex(where: { $0.name == "SIZE" })

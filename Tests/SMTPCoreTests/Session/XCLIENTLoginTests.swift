@@ -94,3 +94,17 @@ import Testing
         #expect(h.takeToServer().hasSuffix("XCLIENT NAME=x\r\n"))
     }
 }
+
+extension XCLIENTKeptFromTheClientTests {
+    @Test func aDryRunKeepsXCLIENTFromTheClientToo() {
+        var h = EngineHarness(dryRun: true, xclient: true)
+        h.server("220 mx.example ESMTP\r\n")
+        h.client("EHLO client.example\r\n")
+        h.server(XCLIENTLoginTests.offering)
+        #expect(!h.takeToClient().contains("XCLIENT"))
+        _ = h.takeToServer()
+        h.client("XCLIENT ADDR=10.0.0.1\r\n")
+        #expect(h.takeToServer() == "")
+        #expect(h.takeToClient() == "502 5.5.1 Error: command not implemented\r\n")
+    }
+}

@@ -23,6 +23,12 @@ public struct SessionFacts: Hashable, Sendable {
     /// Counts transactions (MAIL commands) of the session, from 1: Postfix's `instance` changes per
     /// transaction.
     public var transaction: Int
+    /// The client leg's TLS as Postfix's policy attributes name it (`TLSv1.3`,
+    /// `TLS_AES_256_GCM_SHA384`, 256), when the proxy terminates it. The engine never sees a
+    /// handshake: the live driver fills these in before it consults.
+    public var encryptionProtocol: String? = nil
+    public var encryptionCipher: String? = nil
+    public var encryptionKeySize: Int? = nil
 
     public init(
         sessionID: String, client: Endpoint, server: Endpoint, heloName: String? = nil, protocolName: String? = nil,

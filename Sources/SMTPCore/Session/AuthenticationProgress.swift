@@ -31,6 +31,8 @@ struct AuthenticationProgress: Sendable {
     /// The identity and mechanism of the exchange the upstream accepted (`235`).
     private(set) var authenticated: String?
     private(set) var authenticatedMechanism: String?
+    /// `--xclient`: the upstream's last EHLO reply offered XCLIENT with `LOGIN`.
+    var upstreamTakesXCLIENTLogin = false
 
     static let maximumIdentityLength = 255
     /// authzid, authcid and password of at most 255 octets each, and two NULs.

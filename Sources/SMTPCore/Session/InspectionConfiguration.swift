@@ -31,6 +31,12 @@ public struct InspectionConfiguration: Sendable {
     /// marks the start of each message's copy. Replay uses it to show captured messages to
     /// milters at their end of data (it cannot hold them: the server's replies are captured).
     public var copiesMessages = false
+    /// `proxy --xclient` (the driver names the client with XCLIENT before the greeting): the
+    /// upstream trusts the proxy's XCLIENT, so `XCLIENT` is stripped from the EHLO replies the
+    /// client sees and a client's own XCLIENT is refused; after a successful AUTH the engine
+    /// tells an upstream whose EHLO offers XCLIENT with `LOGIN` the user (`XCLIENT LOGIN=`), out
+    /// of the client's sight.
+    public var xclient = false
 
     public init(
         sessionID: String,

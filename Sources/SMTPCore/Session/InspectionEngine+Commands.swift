@@ -138,7 +138,10 @@ extension InspectionEngine {
         }
         if let refusal = strippedKeywordRefusal(command, transaction: transaction) {
             anomaly(.strippedKeywordUsed, "\(refusal.use.parameter ?? verb) needs \(refusal.use.keyword), which was stripped", &out)
-            if refuse(command, display: display, reply: refusal.reply, rule: refusal.rule, &out) { return }
+            // XCLIENT is refused under --dry-run too: a preview must not let a client be anyone.
+            if refuse(command, display: display, reply: refusal.reply, rule: refusal.rule, evenInDryRun: refusal.rule == Self.xclientRule, &out) {
+                return
+            }
             forward(command, transaction, line: line, display: display, action: "would-reject", rule: refusal.rule, &out)
             return
         }
@@ -234,11 +237,11 @@ extension InspectionEngine {
     }
 
     /// Refuses a command with a reply of the proxy's own, in pipeline order. Returns false under
-    /// `--dry-run` (the caller then forwards it with a `would-…` action).
+    /// `--dry-run` (the caller then forwards it with a `would-…` action), unless `evenInDryRun`.
     private mutating func refuse(
-        _ command: SMTPCommand, display: String, reply: SMTPReply, rule: String?, _ out: inout InspectionEffects
+        _ command: SMTPCommand, display: String, reply: SMTPReply, rule: String?, evenInDryRun: Bool = false, _ out: inout InspectionEffects
     ) -> Bool {
-        if configuration.dryRun { return false }
+        if configuration.dryRun && !evenInDryRun { return false }
         event(.command(CommandRecord(verb: command.verb.name, arg: display, action: "reject", rule: rule)), &out)
         enqueueLocal(.local(command.verb.name, reply), &out)
         if command.verb == .bdat, let chunk = BDATArgument(parsing: command.argument), chunk.size > 0 {
@@ -469,6 +472,8 @@ extension InspectionEngine {
                 rule = "--tls strip"
             } else if use.keyword == "CHUNKING" && configuration.holdsMessages && !upstreamOffersChunking {
                 rule = Self.heldMessagesRule
+            } else if use.keyword == "XCLIENT" && configuration.xclient {
+                rule = Self.xclientRule
             } else {
                 rule = policy.stripRule(forKeyword: use.keyword, client: configuration.client)
             }

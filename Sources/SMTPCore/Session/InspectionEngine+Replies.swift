@@ -69,6 +69,7 @@ extension InspectionEngine {
                 envelope = nil
                 awaitingHello = false
                 if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
+                if configuration.xclient { noteXCLIENTOffer(reply) }
             }
         case .helo:
             if reply.code == 250 {
@@ -104,6 +105,7 @@ extension InspectionEngine {
         case .auth:
             if reply.code == 334 { clientMode = .authResponse }
             authentication.concluded(code: reply.code)
+            if reply.code == 235 { tellUpstreamTheLogin(&out) }
         case .startTLS:
             if reply.code == 220 {
                 if configuration.tlsMode == .terminate {
@@ -148,6 +150,7 @@ extension InspectionEngine {
     /// What the reply to one of the proxy's own commands changes: the transaction's state, and
     /// for the DATA that releases a held message, whether its content goes now.
     private mutating func internalReply(_ reply: SMTPReply, to head: PendingCommand, _ out: inout InspectionEffects) {
+        if xclientLoginReplied(reply, to: head, &out) { return }
         let positive = reply.code >= 200 && reply.code < 300
         switch head.effect {
         case .mail(let path):
@@ -212,6 +215,9 @@ extension InspectionEngine {
             let rule: String?
             if keyword.name == "STARTTLS" && configuration.tlsMode == .strip {
                 rule = "--tls strip"
+            } else if keyword.name == "XCLIENT" && configuration.xclient {
+                // The upstream trusts the proxy's XCLIENT: a client's own would name any address or user.
+                rule = Self.xclientRule
             } else if keyword.name.isEmpty {
                 rule = nil
             } else {
@@ -219,9 +225,10 @@ extension InspectionEngine {
             }
             guard let rule else { return false }
             stripped.append(ReplyRecord.StrippedKeyword(keyword: keyword.name, rule: rule))
-            return !configuration.dryRun
+            // A dry run previews stripping, but XCLIENT is kept from the client all the same.
+            return !configuration.dryRun || rule == Self.xclientRule
         }
-        changed = !stripped.isEmpty && !configuration.dryRun
+        changed = stripped.contains { !configuration.dryRun || $0.rule == Self.xclientRule }
         if configuration.tlsMode == .terminate, adjustSTARTTLSOffer(&model) { changed = true }
         if let maximum = settings.maxMessageSize, !configuration.dryRun,
             let index = model.keywords.firstIndex(where: { $0.name == "SIZE" })

@@ -130,6 +130,7 @@ public final class ProxyServer: Service, Sendable {
                             try pipeline.addHandler(ProxyProtocolDecoder(settings: proxyProtocol, logger: context.logger))
                         }
                         if implicitTLS, let tls = context.tls {
+                            try pipeline.addHandler(ServerHelloObserver())
                             try pipeline.addHandler(tls.clientHandler())
                         }
                         try pipeline.addHandler(handler)

@@ -89,7 +89,7 @@ extension ProxySession {
     /// answered synchronously).
     private func ask(_ id: ConsultID, _ request: ConsultRequest) {
         let verdict = request.stage == .endOfMessage ? judgeHeldMessage(id, request) : nil
-        (verdict ?? consultants.consult(request, at: inputTime, on: eventLoop)).assumeIsolated().whenComplete { [self] result in
+        (verdict ?? consultants.consult(clientNegotiated.annotated(request), at: inputTime, on: eventLoop)).assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let verdict): decided(id, verdict)
             case .failure(let error):
@@ -134,7 +134,9 @@ extension ProxySession {
         guard let pipeline = leg?.pipeline.syncOperations else { return }
         do {
             switch side {
-            case .client: try clientTLS.begin(with: tls.clientHandler(), on: pipeline)
+            case .client:
+                try clientTLS.begin(with: tls.clientHandler(), on: pipeline)
+                try pipeline.addHandler(ServerHelloObserver(), position: .first)
             case .upstream: try upstreamTLS.begin(with: tls.upstreamHandler(for: origin.upstream), on: pipeline)
             }
         } catch {

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SMTPCore
 import SMTPServices
 
@@ -57,6 +58,8 @@ final class ProxySession {
     /// Each leg's TLS (`--tls terminate`, `--listen-tls`).
     var clientTLS: LegTLSState
     var upstreamTLS = LegTLSState()
+    /// The client leg's negotiated TLS, for consults (`encryption_*`).
+    var clientNegotiated = NegotiatedTLS()
 
     var deadline: NIODeadline?
     var timer: Scheduled<Void>?
@@ -81,6 +84,7 @@ final class ProxySession {
             recordsClientTranscript: context.recording != nil
         )
         configuration.clientTLSAtStart = origin.implicitTLS
+        configuration.xclient = context.configuration.xclient
         configuration.upstreamUnverified = context.configuration.tls.upstreamInsecure
         configuration.timeouts = context.configuration.timeouts
         let rules = context.policies.rules
@@ -192,7 +196,15 @@ final class ProxySession {
     /// A TLS handshake on `side` ended: `failure` is nil when it succeeded.
     func tlsHandshakeFinished(_ side: SessionChannelHandler.Side, failure: (any Error)?) {
         switch side {
-        case .client: clientTLS.handshakeEnded()
+        case .client:
+            clientTLS.handshakeEnded()
+            if let pipeline = clientHandler.context?.pipeline.syncOperations {
+                if failure == nil { clientNegotiated.version = (try? pipeline.handler(type: NIOSSLServerHandler.self))?.tlsVersion }
+                if let observer = try? pipeline.handler(type: ServerHelloObserver.self) {
+                    if failure == nil { clientNegotiated.cipherSuite = observer.cipherSuite }
+                    pipeline.removeHandler(observer, promise: nil)
+                }
+            }
         case .upstream: upstreamTLS.handshakeEnded()
         }
         let leg: InspectionEngine.TLSLeg = side == .client ? .client : .upstream

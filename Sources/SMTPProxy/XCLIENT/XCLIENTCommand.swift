@@ -1,4 +1,5 @@
 import NIOCore
+import SMTPCore
 
 /// The `XCLIENT` command the proxy sends for a client (Postfix's XCLIENT_README): only the
 /// attributes the upstream's EHLO offers, values xtext-encoded (RFC 3461 §4).
@@ -30,22 +31,6 @@ enum XCLIENTCommand {
         return "XCLIENT " + attributes.joined(separator: " ")
     }
 
-    /// RFC 3461 xtext: `+`, `=`, and octets outside `!`…`~` as `+HH`.
-    static func xtext(_ value: String) -> String {
-        var out = ""
-        for byte in value.utf8 {
-            if byte < 0x21 || byte > 0x7E || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "=") {
-                out += "+" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            } else {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            }
-        }
-        return out
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
+    /// RFC 3461 xtext (`XText`).
+    static func xtext(_ value: String) -> String { XText.encode(value) }
 }

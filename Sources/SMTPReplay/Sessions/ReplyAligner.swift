@@ -71,6 +71,13 @@ struct ReplyAligner: Sendable {
                 expected.append(Expectation(verb: "RSET", forwarded: true, synthetic: ByteBuffer(string: "250 2.0.0 Ok\r\n")))
             }
             expected.append(Expectation(verb: record.verb, forwarded: forwarded))
+            if record.verb == SMTPVerb.authResponse.name, record.action == "reject",
+                effects.toServer.contains(where: { $0.readableBytesView.elementsEqual("*\r\n".utf8) })
+            {
+                // A refused AUTH identity: the engine cancelled the upstream's exchange with a `*`
+                // of its own, which the captured server never saw; answer it as a server would.
+                expected.append(Expectation(verb: "AUTH", forwarded: true, synthetic: ByteBuffer(string: "501 5.7.0 Authentication aborted\r\n")))
+            }
         }
     }
 

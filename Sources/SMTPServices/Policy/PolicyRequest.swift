@@ -44,6 +44,8 @@ import SMTPCore
 /// cannot know is sent as Postfix sends it when it does not know either: `client_name` and
 /// `reverse_client_name` are `unknown` (Postfix with `smtpd_peername_lookup = no`), `queue_id`
 /// is empty (the upstream assigns it), and so are the client-certificate attributes.
+/// `sasl_method` and `sasl_username` name a successful AUTH (the identity when the engine could
+/// read it: PLAIN, LOGIN); `encryption_*` the client leg's TLS when the proxy terminates it.
 public struct PolicyRequest: Hashable, Sendable {
     /// The attributes in the order they are sent.
     public var attributes: [(name: String, value: String)]
@@ -95,9 +97,9 @@ public struct PolicyRequest: Hashable, Sendable {
             ("ccert_issuer", ""),
             ("ccert_fingerprint", ""),
             ("ccert_pubkey_fingerprint", ""),
-            ("encryption_protocol", ""),
-            ("encryption_cipher", ""),
-            ("encryption_keysize", "0"),
+            ("encryption_protocol", facts.encryptionProtocol ?? ""),
+            ("encryption_cipher", facts.encryptionCipher ?? ""),
+            ("encryption_keysize", String(facts.encryptionKeySize ?? 0)),
             ("policy_context", ""),
         ]
     }

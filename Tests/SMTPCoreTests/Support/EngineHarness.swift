@@ -46,7 +46,8 @@ struct EngineHarness {
 
     init(
         policy: any InspectionPolicy = NoRules(), dryRun: Bool = false, tlsMode: TLSMode = .passthrough, recording: Bool = false,
-        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false, copiesMessages: Bool = false
+        clientTLSAtStart: Bool = false, consultStages: Set<ConsultStage> = [], holdsMessages: Bool = false, copiesMessages: Bool = false,
+        xclient: Bool = false
     ) {
         var configuration = InspectionConfiguration(
             sessionID: "t1",
@@ -61,6 +62,7 @@ struct EngineHarness {
         configuration.consultStages = consultStages
         configuration.holdsMessages = holdsMessages
         configuration.copiesMessages = copiesMessages
+        configuration.xclient = xclient
         engine = InspectionEngine(configuration: configuration, policy: policy)
         engine.start(at: time, into: &effects)
         collect()

@@ -228,6 +228,29 @@ import Testing
         #expect(consultant.verdict(for: F.request(.connect, session: "v", from: "192.0.2.1"), at: F.at(11)) == .proceed)
     }
 
+    /// An AUTH that names no identity (CRAM-MD5, garbage) counts by the address, not by the
+    /// identity an earlier AUTH of the same session named.
+    @Test func anAuthWithoutIdentityDoesNotCountForTheLastOne() throws {
+        let consultant = ClientLimitConsultant(
+            limits: try F.limits(Self.bruteForce.replacingOccurrences(of: "action: ban", with: "key: user\n    action: ban")))
+        consultant.observe([F.sessionStart("s", from: "192.0.2.1", at: 0)][...])
+        _ = consultant.verdict(for: F.request(.auth, session: "s", from: "192.0.2.1", user: "bob"), at: F.at(1))
+        consultant.observe([F.reply("s", at: 1, 535, "5.7.8 failed", for: "AUTH")][...])
+        for attempt in 2...5 {
+            _ = consultant.verdict(for: F.request(.auth, session: "s", from: "192.0.2.1"), at: F.at(Double(attempt)))
+            consultant.observe([F.reply("s", at: Double(attempt), 535, "5.7.8 failed", for: "AUTH")][...])
+        }
+        consultant.observe([F.sessionEnd("s", at: 6)][...])
+        // bob failed once; the address (by which the anonymous attempts count) four times.
+        consultant.observe([F.sessionStart("t", from: "192.0.2.2", at: 7)][...])
+        #expect(consultant.verdict(for: F.request(.auth, session: "t", from: "192.0.2.2", user: "bob"), at: F.at(7)) == .proceed)
+        consultant.observe([F.sessionStart("u", from: "192.0.2.1", at: 8)][...])
+        _ = consultant.verdict(for: F.request(.auth, session: "u", from: "192.0.2.1"), at: F.at(8))
+        consultant.observe([F.reply("u", at: 8, 535, "5.7.8 failed", for: "AUTH")][...])
+        let fifth = consultant.verdict(for: F.request(.auth, session: "u", from: "192.0.2.1"), at: F.at(9))
+        #expect(F.limitEvents(fifth).map(\.key) == ["192.0.2.1"])
+    }
+
     @Test func exemptClientsAreNeverCountedNorLimited() throws {
         let limits = try F.limits(
             Self.bruteForce + "\n  - name: trusted\n    client: [10.0.0.0/8, \"2001:db8::/32\"]\n    action: exempt\n")

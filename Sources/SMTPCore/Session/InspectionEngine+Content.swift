@@ -20,19 +20,15 @@ extension InspectionEngine {
         var emitted = scanner.emittedBytes
         let holds = holding
         let copies = configuration.copiesMessages && !holds
-        var atLineStart = heldAtLineStart
+        var unstuffer = DotUnstuffer(atLineStart: heldAtLineStart)
         if copies && emitted == 0 {
             // A new message: its copy starts empty.
-            atLineStart = true
+            unstuffer = DotUnstuffer()
             out.append(.discardHeldContent)
         }
         func send(_ slice: ByteBuffer) {
-            if holds {
-                Self.unstuff(slice, atLineStart: &atLineStart, into: &out)
-            } else {
-                out.append(.writeToServer(slice))
-                if copies { Self.unstuff(slice, atLineStart: &atLineStart, into: &out) }
-            }
+            if !holds { out.append(.writeToServer(slice)) }
+            if holds || copies { unstuffer.unstuff(slice) { out.append(.holdContent($0)) } }
         }
 
         let outcome = scanner.scan(
@@ -61,7 +57,7 @@ extension InspectionEngine {
             transcribe(original.getSlice(at: original.readerIndex, length: input.readerIndex - original.readerIndex)!, &out)
         }
         clientInput = input
-        heldAtLineStart = atLineStart
+        heldAtLineStart = unstuffer.atLineStart
         progress.size = scanner.messageSize
         for note in notes {
             switch note {
@@ -176,28 +172,6 @@ extension InspectionEngine {
             default:
                 continue
             }
-        }
-    }
-
-    /// Hands message content to the driver without its dot-stuffing (a `.` that starts a line
-    /// of the canonical content the scanner emits is always a stuffed one): zero-copy slices.
-    static func unstuff(_ slice: ByteBuffer, atLineStart: inout Bool, into out: inout InspectionEffects) {
-        var segmentStart = 0
-        var lineStart = atLineStart
-        var cuts: [Int] = []
-        slice.withUnsafeReadableBytes { raw in
-            for index in 0..<raw.count {
-                if lineStart && raw[index] == UInt8(ascii: ".") { cuts.append(index) }
-                lineStart = raw[index] == SMTPGrammar.lf
-            }
-        }
-        atLineStart = lineStart
-        for cut in cuts {
-            if cut > segmentStart { out.append(.holdContent(slice.getSlice(at: slice.readerIndex + segmentStart, length: cut - segmentStart)!)) }
-            segmentStart = cut + 1
-        }
-        if slice.readableBytes > segmentStart {
-            out.append(.holdContent(slice.getSlice(at: slice.readerIndex + segmentStart, length: slice.readableBytes - segmentStart)!))
         }
     }
 

@@ -1,28 +1,19 @@
 /// Why a policy server gave no usable answer: the rule's `on-error` then applies, with an
 /// `anomaly` `policy-error` and a count in `smtp_inspect_policy_errors_total{kind}`.
-public struct PolicyFailure: Error, Hashable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Hashable, Sendable, CaseIterable {
-        /// The connection could not be made (nothing listens, no such socket, connect timeout).
-        case refused
-        /// The server closed or reset the connection before its answer was complete.
-        case reset
-        /// The answer is not `name=value` lines with an `action`.
-        case garbage
-        /// The answer grew past `PolicyClient.maximumAnswerLength` without ending.
-        case oversized
-        /// No complete answer within the rule's `timeout`.
-        case timeout
-        /// Too many requests already wait for this service (`PolicyClient.Limits.maximumQueued`).
-        case overload
-    }
+public typealias PolicyFailure = ServiceFailure<PolicyFailureKind>
 
-    public var kind: Kind
-    public var detail: String
-
-    public init(_ kind: Kind, _ detail: String) {
-        self.kind = kind
-        self.detail = detail
-    }
-
-    public var description: String { "\(kind.rawValue): \(detail)" }
+/// The kinds of `PolicyFailure` (the `kind` label of `smtp_inspect_policy_errors_total`).
+public enum PolicyFailureKind: String, Hashable, Sendable, CaseIterable {
+    /// The connection could not be made (nothing listens, no such socket, connect timeout).
+    case refused
+    /// The server closed or reset the connection before its answer was complete.
+    case reset
+    /// The answer is not `name=value` lines with an `action`.
+    case garbage
+    /// The answer grew past `PolicyClient.maximumAnswerLength` without ending.
+    case oversized
+    /// No complete answer within the rule's `timeout`.
+    case timeout
+    /// Too many requests already wait for this service (`PolicyClient.Limits.maximumQueued`).
+    case overload
 }

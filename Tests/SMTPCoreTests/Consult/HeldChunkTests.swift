@@ -169,4 +169,29 @@ import Testing
         #expect(h.takeToClient().hasSuffix("250 2.0.0 Ok: 3 octets received\r\n250 2.0.0 Ok\r\n"))
         #expect(h.consults.isEmpty)
     }
+
+    @Test func aBDATWithoutATrustworthySizeIsRefusedAndWhatFollowsIsReadAsCommands() {
+        var h = Self.session(segments: ["MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"])
+        h.server("250 Ok\r\n250 Ok\r\n")
+        _ = h.takeToClient()
+        _ = h.takeToServer()
+        h.client("BDAT 99999999999999999999 LAST\r\nNOOP\r\n")
+        #expect(h.takeToClient() == "501 5.5.4 Syntax: BDAT count [LAST]\r\n")
+        #expect(h.takeToServer() == "NOOP\r\n")
+        #expect(h.anomalyKinds.contains("bdat-overflow"))
+        #expect(h.held.isEmpty && h.consults.isEmpty)
+    }
+
+    /// A milter's shutdown at the end of a chunked message: its reply, then both legs close.
+    @Test func aDisconnectVerdictAnswersTheLastChunkAndCloses() {
+        var h = Self.session()
+        h.server("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n")
+        _ = h.takeToClient()
+        _ = h.takeToServer()
+        h.decide(Verdict(.disconnect(SMTPReply(code: 421, "4.7.0 closing"))))
+        #expect(h.takeToClient() == "421 4.7.0 closing\r\n")
+        #expect(h.closeClient && h.closeServer)
+        #expect(h.chunkReleases == 0 && h.discards == 1)
+        #expect(!h.takeToServer().contains("QUIT"))
+    }
 }

@@ -13,7 +13,8 @@ import Testing
     }
 
     /// Sends `message` in chunks of `chunkSize` octets, all pipelined in one write after MAIL and
-    /// RCPT; returns the replies to the BDAT commands (the last is the message's).
+    /// RCPT; returns the replies to the BDAT commands (the last is the message's). Blocking: call
+    /// it `onThread`, so that the proxy's milter tasks keep the cooperative pool.
     static func sendChunked(_ client: RawSMTPClient, _ message: [UInt8], chunkSize: Int) throws -> [String] {
         var bytes = Array("MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.org>\r\n".utf8)
         var offset = 0
@@ -26,7 +27,9 @@ import Testing
         }
         try client.send(bytes)
         let replies = try client.readReplies(2 + commands)
-        #expect(replies.prefix(2).map { $0.prefix(3) } == ["250", "250"], "\(replies)")
+        guard replies.prefix(2).map({ $0.prefix(3) }) == ["250", "250"] else {
+            throw RawSMTPClient.Failure(description: "MAIL/RCPT not accepted: \(replies)")
+        }
         return Array(replies.dropFirst(2))
     }
 
@@ -36,21 +39,23 @@ import Testing
         defer { Task { await proxy.stop() } }
         let spam = uniqueToken("bdatgtube")
         let clean = uniqueToken("bdatclean")
-        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
-        let (_, ehlo) = try client.open()
-        #expect(ehloKeywords(ehlo).contains("CHUNKING"), "\(ehlo)")
-
-        // GTUBE split across chunks: no chunk alone holds the pattern.
+        // GTUBE split across chunks: no chunk alone holds the pattern. Then, in the same session,
+        // a clean message with a line that starts with a dot (no stuffing in BDAT).
         let spamMessage = RealMilterTests.message(subject: spam, body: ["spam follows", RealMilterTests.gtube, "end"])
-        let refused = try Self.sendChunked(client, spamMessage, chunkSize: 100)
+        let cleanMessage = RealMilterTests.message(subject: clean, body: ["a clean chunked message", ".a dot line", "bye"])
+        let port = proxy.port
+        let (ehlo, refused, accepted, quit) = try await onThread { () throws -> (String, [String], [String], String) in
+            let client = try RawSMTPClient(port: port, timeout: 120)
+            let (_, ehlo) = try client.open()
+            let refused = try Self.sendChunked(client, spamMessage, chunkSize: 100)
+            let accepted = try Self.sendChunked(client, cleanMessage, chunkSize: 64)
+            return (ehlo, refused, accepted, try client.command("QUIT"))
+        }
+        #expect(ehloKeywords(ehlo).contains("CHUNKING"), "\(ehlo)")
         #expect(refused.dropLast().allSatisfy { $0.hasPrefix("250 2.0.0 Ok: ") && $0.hasSuffix(" octets received\r\n") }, "\(refused)")
         #expect(refused.last == "554 5.7.1 Gtube pattern\r\n")
-
-        // The session goes on: a clean message, with a line that starts with a dot (no stuffing in BDAT).
-        let cleanMessage = RealMilterTests.message(subject: clean, body: ["a clean chunked message", ".a dot line", "bye"])
-        let accepted = try Self.sendChunked(client, cleanMessage, chunkSize: 64)
         #expect(accepted.last?.hasPrefix("250 ") == true, "\(accepted)")
-        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(quit.hasPrefix("221 "))
 
         let delivered = postfix.waitForMessages(containing: clean, count: 1)
         let text = try #require(delivered.first)

@@ -83,8 +83,13 @@ import Testing
         for split in 0...wire.count {
             var unstuffer = DotUnstuffer()
             let spool = MessageSpool()
-            try spool.append(unstuffer.unstuff(ByteBuffer(bytes: wire[..<split])))
-            try spool.append(unstuffer.unstuff(ByteBuffer(bytes: wire[split...])))
+            for part in [wire[..<split], wire[split...]] {
+                var failure: (any Error)?
+                unstuffer.unstuff(ByteBuffer(bytes: part)) { slice in
+                    do { try spool.append(slice) } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
             var chunks = spool.chunks()
             var held: [UInt8] = []
             while let chunk = try chunks.next() { held += chunk.readableBytesView }

@@ -18,11 +18,12 @@ import Testing
         "settings:\n  milters:\n" + milters.map { "    - name: \($0.name)\n      socket: inet:127.0.0.1:\($0.port)\n      timeout: 60s\n" }.joined()
     }
 
-    /// Sends one message on an open session; returns the reply to its end of data.
+    /// Sends one message on an open session; returns the reply to its end of data. Blocking: call
+    /// it `onThread`, so that the proxy's milter tasks keep Swift's cooperative pool.
     static func send(_ client: RawSMTPClient, _ message: [UInt8], from: String = "alice@example.test", to: String = "bob@example.org") throws -> String {
         try client.send("MAIL FROM:<\(from)>\r\nRCPT TO:<\(to)>\r\nDATA\r\n")
         let replies = try client.readReplies(3)
-        #expect(replies.map { $0.prefix(3) } == ["250", "250", "354"], "\(replies)")
+        guard replies.map({ $0.prefix(3) }) == ["250", "250", "354"] else { return "MAIL/RCPT/DATA: \(replies)" }
         try client.send(LargeMessageTests.dotStuff(message) + Array(".\r\n".utf8))
         return try client.readReply() ?? "<closed>"
     }
@@ -33,14 +34,18 @@ import Testing
         defer { Task { await proxy.stop() } }
         let spam = uniqueToken("gtube")
         let clean = uniqueToken("clean")
-        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
-        try client.open()
-        let refused = try Self.send(client, RealMilterTests.message(subject: spam, body: ["spam", RealMilterTests.gtube]))
+        let port = proxy.port
+        let (refused, accepted, quit) = try await onThread { () throws -> (String, String, String) in
+            let client = try RawSMTPClient(port: port, timeout: 120)
+            try client.open()
+            let refused = try Self.send(client, RealMilterTests.message(subject: spam, body: ["spam", RealMilterTests.gtube]))
+            // The same session goes on: the next message is delivered.
+            let accepted = try Self.send(client, RealMilterTests.message(subject: clean, body: ["a clean message"]))
+            return (refused, accepted, try client.command("QUIT"))
+        }
         #expect(refused == "554 5.7.1 Gtube pattern\r\n")
-        // The same session goes on: the next message is delivered.
-        let accepted = try Self.send(client, RealMilterTests.message(subject: clean, body: ["a clean message"]))
         #expect(accepted.hasPrefix("250 "), "\(accepted)")
-        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(quit.hasPrefix("221 "))
 
         let delivered = postfix.waitForMessages(containing: clean, count: 1)
         #expect(delivered.count == 1)
@@ -67,11 +72,15 @@ import Testing
             upstreamPort: postfix.port, rules: Self.rules([("rspamd", rspamd.milterPort), ("opendkim", opendkim.port)]))
         defer { Task { await proxy.stop() } }
         let token = uniqueToken("signed")
-        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
-        try client.open()
-        let reply = try Self.send(client, RealMilterTests.message(subject: token, body: ["Signed on its way.", ".a dot line", ""]))
+        let port = proxy.port
+        let (reply, quit) = try await onThread { () throws -> (String, String) in
+            let client = try RawSMTPClient(port: port, timeout: 120)
+            try client.open()
+            let reply = try Self.send(client, RealMilterTests.message(subject: token, body: ["Signed on its way.", ".a dot line", ""]))
+            return (reply, try client.command("QUIT"))
+        }
         #expect(reply.hasPrefix("250 "), "\(reply)")
-        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(quit.hasPrefix("221 "))
         let delivered = postfix.waitForMessages(containing: token, count: 1)
         let text = try #require(delivered.first)
         #expect(text.contains("X-Spamd-Result: ") && text.contains("DKIM-Signature: "), "\(text)")
@@ -86,11 +95,15 @@ import Testing
         let clamav = try ClamAVMilter.shared()
         let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: Self.rules([("clamav", clamav.milterPort)]))
         defer { Task { await proxy.stop() } }
-        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
-        try client.open()
-        let reply = try Self.send(client, RealMilterTests.withAttachment(ClamAVMilter.eicar, name: "eicar.com"))
+        let port = proxy.port
+        let (reply, quit) = try await onThread { () throws -> (String, String) in
+            let client = try RawSMTPClient(port: port, timeout: 120)
+            try client.open()
+            let reply = try Self.send(client, RealMilterTests.withAttachment(ClamAVMilter.eicar, name: "eicar.com"))
+            return (reply, try client.command("QUIT"))
+        }
         #expect(reply.hasPrefix("5"), "\(reply)")
-        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(quit.hasPrefix("221 "))
         let events = proxy.waitForSessionEnds(1)
         #expect(events.contains { $0["event"] as? String == "milter" && $0["milter"] as? String == "clamav" && $0["stage"] as? String == "eom" })
         #expect(postfix.deliveredFiles(containing: Data(ClamAVMilter.eicar.utf8).base64EncodedString()).isEmpty)

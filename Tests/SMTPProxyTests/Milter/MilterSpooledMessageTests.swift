@@ -30,16 +30,24 @@ import Testing
         let proxy = try await ProxyHarness(upstreamPort: postfix.port, rules: rules)
         let token = uniqueToken(chunked ? "spooledbdat" : "spooleddata")
         let message = Self.bigMessage(token, octets: 4 << 20)
-        let client = try RawSMTPClient(port: proxy.port, timeout: 120)
-        try client.open()
-        let reply: String
-        if chunked {
-            reply = try MilterChunkingEndToEndTests.sendChunked(client, message, chunkSize: 300_000).last ?? "<none>"
-        } else {
-            reply = try MilterProxyEndToEndTests.send(client, message)
+        let port = proxy.port
+        let (reply, quit) = try await onThread { () throws -> (String, String) in
+            let client = try RawSMTPClient(port: port, timeout: 120)
+            try client.open()
+            let reply: String
+            if chunked {
+                reply = try MilterChunkingEndToEndTests.sendChunked(client, message, chunkSize: 300_000).last ?? "<none>"
+            } else {
+                try client.send("MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+                let replies = try client.readReplies(3)
+                guard replies.map({ $0.prefix(3) }) == ["250", "250", "354"] else { return ("\(replies)", "") }
+                try client.send(LargeMessageTests.dotStuff(message) + Array(".\r\n".utf8))
+                reply = try client.readReply() ?? "<closed>"
+            }
+            return (reply, try client.command("QUIT"))
         }
         #expect(reply.hasPrefix("250 "), "\(reply)")
-        #expect(try client.command("QUIT").hasPrefix("221 "))
+        #expect(quit.hasPrefix("221 "))
         let delivered = try #require(postfix.waitForMessages(containing: token, count: 1).first)
         #expect(delivered.contains("X-Scanned: yes\n"))
         let original = String(decoding: message, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")

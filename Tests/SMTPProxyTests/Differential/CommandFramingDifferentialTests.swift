@@ -127,7 +127,9 @@ struct RefusedVerbVariant: Sendable {
         #expect(executed.isEmpty && statistics.allSatisfy { $0["vrfy"] == nil && $0["expn"] == nil },
             "Postfix executed a VRFY: \(log.split(separator: "\n").filter { $0.contains("VRFY") || $0.contains("vrfy=") }.prefix(5))")
 
-        // The audit log refused every variant Postfix would have read as VRFY or EXPN.
+        // The audit log refused every variant Postfix would have read as VRFY or EXPN. The log is
+        // written behind the sessions: read it once every session's end is in it.
+        _ = proxy.waitForSessionEnds(sessions, timeout: 60)
         let refusedByRule = proxy.commandEvents().filter { $0["rule"] as? String == "no-vrfy-expn" && $0["action"] as? String == "reject" }
         let asPostfixReadsThem = variants.filter { ["VRFY", "EXPN"].contains($0.verbAsPostfixReadsIt ?? "") }
         #expect(refusedByRule.count == asPostfixReadsThem.count, Comment(rawValue: "refused by the rule: \(refusedByRule.count), VRFY/EXPN to Postfix: \(asPostfixReadsThem.count); "

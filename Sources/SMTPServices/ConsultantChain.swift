@@ -20,13 +20,44 @@ public final class ConsultantChain: Sendable {
         return stages
     }
 
+    /// A consult's verdict: decided already, or still to come from a service.
+    public enum Answer {
+        case now(Verdict)
+        case later(EventLoopFuture<Verdict>)
+    }
+
     /// Asks each consultant in turn until one decides; completes on `eventLoop`.
     /// `excluding` leaves out one consultant (one the driver already asked its own way: the
     /// milters, which read a held message).
     public func consult(
         _ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop, excluding: (any SessionConsultant)? = nil
     ) -> EventLoopFuture<Verdict> {
-        ask(from: 0, request, at: time, so: .proceed, on: eventLoop, excluding: excluding)
+        switch answer(request, at: time, on: eventLoop, excluding: excluding) {
+        case .now(let verdict): eventLoop.makeSucceededFuture(verdict)
+        case .later(let future): future
+        }
+    }
+
+    /// As `consult`, without a future while the consultants answer at once (`immediateVerdict`:
+    /// the client limits at every command need no allocation, no callback, no second turn);
+    /// from the first one that must wait on, the rest of the chain completes a future.
+    public func answer(
+        _ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop, excluding: (any SessionConsultant)? = nil
+    ) -> Answer {
+        var far: Verdict?  // nil: nobody answered yet (`combine` with `.proceed` would only copy)
+        for (index, consultant) in consultants.enumerated() {
+            if let excluding, consultant === excluding { continue }
+            guard let verdict = consultant.immediateVerdict(for: request, at: time) else {
+                return .later(ask(from: index, request, at: time, so: far ?? .proceed, on: eventLoop, excluding: excluding))
+            }
+            let combined = far.map { Self.combine($0, verdict) } ?? verdict
+            if case .proceed = verdict.action {
+                far = combined
+                continue
+            }
+            return .now(combined)
+        }
+        return .now(far ?? .proceed)
     }
 
     private func ask(
@@ -70,8 +101,13 @@ extension ConsultantChain {
     public func answer(_ request: ConsultRequest, at time: SMTPTimestamp) -> Verdict {
         guard !consultants.isEmpty else { return .proceed }
         let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let future: EventLoopFuture<Verdict>
+        switch answer(request, at: time, on: loop) {
+        case .now(let verdict): return verdict
+        case .later(let later): future = later
+        }
         do {
-            return try consult(request, at: time, on: loop).wait()
+            return try future.wait()
         } catch {
             // Consultants never fail by contract; one that does lets the session go on.
             return .proceed

@@ -16,6 +16,11 @@ public protocol SessionConsultant: AnyObject, Sendable {
     /// among the verdict's events). `time` is the session's clock (capture time in replay).
     func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict>
 
+    /// The verdict `consult` would complete with, when the consultant knows it without waiting
+    /// (counters in memory); nil, having done nothing, when it must ask a service. Lets
+    /// `ConsultantChain.answer(_:at:on:excluding:)` decide a consult without a future.
+    func immediateVerdict(for request: ConsultRequest, at time: SMTPTimestamp) -> Verdict?
+
     /// Every event a session logged, in order (counters learn from `session-start`, replies,
     /// `message` and `session-end`). Called on the session's event loop.
     func observe(_ events: ArraySlice<AuditEvent>)
@@ -23,4 +28,6 @@ public protocol SessionConsultant: AnyObject, Sendable {
 
 extension SessionConsultant {
     public func observe(_ events: ArraySlice<AuditEvent>) {}
+
+    public func immediateVerdict(for request: ConsultRequest, at time: SMTPTimestamp) -> Verdict? { nil }
 }

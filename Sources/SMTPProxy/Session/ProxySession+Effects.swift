@@ -85,11 +85,17 @@ extension ProxySession {
         if let releases { releaseHeldMessage(releases) }
     }
 
-    /// Asks the session's consultants; their verdict resumes the engine (at once when they
-    /// answered synchronously).
+    /// Asks the session's consultants; their verdict resumes the engine (at once, without a
+    /// future, when they answered synchronously).
     private func ask(_ id: ConsultID, _ request: ConsultRequest) {
-        let verdict = request.stage == .endOfMessage ? judgeHeldMessage(id, request) : nil
-        (verdict ?? consultants.consult(clientNegotiated.annotated(request), at: inputTime, on: eventLoop)).assumeIsolated().whenComplete { [self] result in
+        var pending = request.stage == .endOfMessage ? judgeHeldMessage(id, request) : nil
+        if pending == nil {
+            switch consultants.answer(clientNegotiated.annotated(request), at: inputTime, on: eventLoop) {
+            case .now(let verdict): return decided(id, verdict)
+            case .later(let future): pending = future
+            }
+        }
+        pending!.assumeIsolated().whenComplete { [self] result in
             switch result {
             case .success(let verdict): decided(id, verdict)
             case .failure(let error):

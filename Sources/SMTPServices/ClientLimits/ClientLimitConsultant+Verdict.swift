@@ -42,7 +42,7 @@ extension ClientLimitConsultant {
         var readings = [ClientLimitStore.Reading?](repeating: nil, count: layout.slots.count)
         for kind in ClientLimitKey.allCases {
             let slots = layout.checked(at: request.stage, by: kind)
-            let checksBan = kind != .user || !atConnect
+            let checksBan = (kind != .user || !atConnect) && layout.bannedKeys.contains(kind)
             if slots.isEmpty && !checksBan { continue }
             let key = identity.key(kind, user: user)
             let inspection = store.inspect(key, slots: slots, of: layout, at: now)

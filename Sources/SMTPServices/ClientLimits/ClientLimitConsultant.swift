@@ -14,8 +14,8 @@ import SMTPFilters
 ///
 /// Time is only ever the `at:` of a consult and the `ts` of the events (capture time in replay):
 /// the store has no clock, so a replay of an attack reaches the same bans as the live proxy.
-/// Verdicts are ready at once (`makeSucceededFuture`); a tarpit is a `.delay` the driver waits
-/// on its event loop's scheduler.
+/// Verdicts are ready at once (`immediateVerdict`, or `makeSucceededFuture` for `consult`); a
+/// tarpit is a `.delay` the driver waits on its event loop's scheduler.
 public final class ClientLimitConsultant: SessionConsultant {
     public let store: ClientLimitStore
     /// `--dry-run`: hits are logged as `would-reject`, `would-ban`, `would-tarpit` and every
@@ -62,5 +62,9 @@ public final class ClientLimitConsultant: SessionConsultant {
 
     public func consult(_ request: ConsultRequest, at time: SMTPTimestamp, on eventLoop: any EventLoop) -> EventLoopFuture<Verdict> {
         eventLoop.makeSucceededFuture(verdict(for: request, at: time))
+    }
+
+    public func immediateVerdict(for request: ConsultRequest, at time: SMTPTimestamp) -> Verdict? {
+        verdict(for: request, at: time)
     }
 }

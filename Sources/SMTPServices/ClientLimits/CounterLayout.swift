@@ -32,6 +32,9 @@ final class CounterLayout: Sendable {
     let longestWindow: Int64
     /// The union of the stages rules are checked at (empty without rules).
     let stages: Set<ConsultStage>
+    /// The keys some `ban` rule bans by: a key of another kind is never banned, and a consult
+    /// need not look its ban up.
+    let bannedKeys: Set<ClientLimitKey>
     /// Lookup tables indexed by ordinals (`ordinal(_:)`), not hashed: read on every event.
     private let countingTable: [[Slot]]
     private let countingKeysTable: [[ClientLimitKey]]
@@ -69,6 +72,9 @@ final class CounterLayout: Sendable {
             stages.insert(.auth)  // the AUTH identity is learnt there
         }
         self.stages = stages
+        bannedKeys = Set(limits.rules.compactMap { rule in
+            if case .ban = rule.action { rule.key } else { nil }
+        })
         countingTable = ClientLimitCount.allCases.flatMap { count in
             ClientLimitKey.allCases.map { key in counting[count]?[key] ?? [] }
         }

@@ -69,20 +69,21 @@ extension ClientLimitConsultant {
             }
         }
 
+        // Most consults hit nothing: a rule is copied out of its slot only once its count is at `max`.
         for slot in checked {
-            var rule = slot.rule
-            var current = slot
+            let current: CounterLayout.Slot
             var count: Int
-            if let open = othersOpen[rule.name], rule.count == .sessions {
-                count = open
+            if slot.rule.count == .sessions, let open = othersOpen[slot.rule.name] {
+                (current, count) = (slot, open)
             } else {
                 guard let reading = readings[slot.index] else { continue }
-                (current, rule, count) = (reading.slot, reading.slot.rule, reading.count)
-                if atConnect, known?.connectionCounted == true, rule.count == .connections {
+                (current, count) = (reading.slot, reading.count)
+                if atConnect, known?.connectionCounted == true, current.rule.count == .connections {
                     count -= 1  // this session's own start, already observed
                 }
             }
-            guard count >= rule.max else { continue }
+            guard count >= current.rule.max else { continue }
+            let rule = current.rule
             let key = identity.key(rule.key, user: user)
             let keyText = identity.text(rule.key, user: user)
             switch rule.action {

@@ -34,6 +34,7 @@ extension ClientLimitConsultant {
             _ = sessions.update(id) { $0.user = named }
         }
         let atConnect = request.stage == .connect
+        if !atConnect, !anyBannedOrReached(at: request.stage, of: layout, identity: identity, user: user, at: now) { return .proceed }
         var judgement = Judgement(dryRun: dryRun, atConnect: atConnect)
 
         // One look per key (address, network, identity): its ban, and the counts of the rules
@@ -113,6 +114,20 @@ extension ClientLimitConsultant {
             }
         }
         return verdict
+    }
+
+    /// True when a key a consult at `stage` looks at has a ban in force or a count at a guarding
+    /// rule's `max`; false means the verdict is `proceed` with nothing to log (the steps below
+    /// would find no ban and no hit), and a command costs one lock per key, no allocation.
+    private func anyBannedOrReached(
+        at stage: ConsultStage, of layout: CounterLayout, identity: ClientIdentity, user: String?, at now: Int64
+    ) -> Bool {
+        for kind in ClientLimitKey.allCases {
+            let slots = layout.checked(at: stage, by: kind)
+            if slots.isEmpty && !layout.bannedKeys.contains(kind) { continue }
+            if store.isBannedOrReached(identity.key(kind, user: user), slots: slots, of: layout, at: now) { return true }
+        }
+        return false
     }
 
     /// A dry run's session went on past a ban logged at connect: its commands do not log the

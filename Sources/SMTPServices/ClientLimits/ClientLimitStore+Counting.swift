@@ -65,6 +65,21 @@ extension ClientLimitStore {
         }
     }
 
+    /// True when `key` has a ban in force or one of `slots` (slots of `layout`) has reached its
+    /// `max`: what a consult at a command asks first (most hit nothing), under one lock and
+    /// without an allocation.
+    func isBannedOrReached(_ key: CounterKey, slots: [CounterLayout.Slot], of layout: CounterLayout, at now: Int64) -> Bool {
+        withShard(of: key) { table, hash in
+            let entry = table.find(key, hash: hash)
+            if let entry, table.ban(of: entry, at: now) != nil { return true }
+            for slot in slots {
+                guard let current = table.layout === layout ? slot : table.layout.slot(matching: slot) else { continue }
+                if (entry.map { table.count(current, entry: $0, at: now) } ?? 0) >= current.rule.max { return true }
+            }
+            return false
+        }
+    }
+
     /// Bans `key` until `until` for `slot`'s rule (a longer ban already in force stays); the
     /// rule's count for the key starts again from zero.
     func ban(_ key: CounterKey, slot: CounterLayout.Slot, count: Int, until: Int64, at now: Int64) {

@@ -172,7 +172,7 @@ extension InspectionEngine {
             hold(.command(id, HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)))
             let request = ConsultRequest(
                 stage: stage, verb: command.verb, argument: display, path: transaction?.path, policyRules: decision.consult,
-                facts: facts(size: command.verb == .mail ? transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) } : nil))
+                facts: facts(size: command.verb == .mail ? Self.declaredSize(transaction) : nil))
             out.append(.consult(id, request))
             return
         }
@@ -377,16 +377,14 @@ extension InspectionEngine {
             entry.effect = .mail(path: transaction?.path ?? command.argument)
             recipientsForwarded = 0
             transactionCount += 1
-            forwardedSender = transaction?.path
-            declaredSize = transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
+            forwardedMail = transaction
         case .rcpt:
             entry.effect = .rcpt(path: transaction?.path ?? command.argument)
             recipientsForwarded += 1
         case .rset:
             entry.effect = .rset
             prependHeaders.removeAll()
-            forwardedSender = nil
-            declaredSize = nil
+            forwardedMail = nil
         case .data:
             entry.effect = .data
             entry.decidesClientMode = true

@@ -100,7 +100,7 @@ extension InspectionEngine {
                 var entry = PendingCommand.local(".", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
                 entry.effect = .endOfMessage(progress)
                 enqueueLocal(entry, &out)
-            case .upstream where !configuration.consultStages.contains(.endOfMessage) && endOfMessagePolicyRules.isEmpty:
+            case .upstream where endOfMessagePolicyRules.isEmpty && (configuration.consultStages.isEmpty || !configuration.consultStages.contains(.endOfMessage)):
                 pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
             case .upstream, .held:
                 // The end of data waits for the verdict: everything before it went upstream (or,

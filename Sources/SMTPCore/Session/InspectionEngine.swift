@@ -46,11 +46,10 @@ public struct InspectionEngine: Sendable {
     var pendingPolicyAnswer: String?
     /// What consults report (`SessionFacts`).
     var heloName: String?
-    /// The reverse path of the last MAIL forwarded (a pipelined RCPT is consulted before MAIL's
-    /// reply sets `envelope`).
-    var forwardedSender: String?
-    /// `SIZE=` of the last MAIL forwarded (Postfix's `size` attribute after MAIL).
-    var declaredSize: Int?
+    /// The last MAIL forwarded: its reverse path (a pipelined RCPT is consulted before MAIL's
+    /// reply sets `envelope`) and `SIZE=` (Postfix's `size` attribute after MAIL), read only
+    /// when a consult asks.
+    var forwardedMail: MailTransactionArgument?
     var sawEHLO = false
     var transactionCount = 0
     /// The SASL exchange: the identity tried, the one authenticated (`+Authentication`).
@@ -618,9 +617,14 @@ public struct InspectionEngine: Sendable {
         SessionFacts(
             sessionID: configuration.sessionID, client: configuration.client, server: configuration.server,
             heloName: heloName, protocolName: heloName == nil ? nil : (sawEHLO ? "ESMTP" : "SMTP"),
-            sender: envelope?.mailFrom ?? forwardedSender, recipients: envelope?.rcptTo ?? [], saslMethod: authentication.identityMechanism,
-            saslUsername: authentication.identity, size: size ?? declaredSize,
+            sender: envelope?.mailFrom ?? forwardedMail?.path, recipients: envelope?.rcptTo ?? [], saslMethod: authentication.identityMechanism,
+            saslUsername: authentication.identity, size: size ?? Self.declaredSize(forwardedMail),
             tls: tls.rawValue, transaction: transactionCount)
+    }
+
+    /// `SIZE=` of a MAIL command.
+    static func declaredSize(_ transaction: MailTransactionArgument?) -> Int? {
+        transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
     }
 
     mutating func anomaly(_ kind: AnomalyKind, _ detail: String, _ out: inout InspectionEffects) {

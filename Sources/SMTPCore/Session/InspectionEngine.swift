@@ -650,9 +650,11 @@ public struct InspectionEngine: Sendable {
 
     /// Sends the proxy's own replies that have reached the head of the pipeline.
     mutating func drainLocalReplies(_ out: inout InspectionEffects) {
-        while let head = pending.first, var reply = head.localReply {
-            if case .heldChunk(_, complete: false) = head.effect { return }  // its octets are still coming
-            _ = pending.popFirst()
+        // Most calls find a forwarded command at the head: it is looked at, not copied out.
+        while pending.headIsAnsweredByProxy {
+            if case .heldChunk(_, complete: false) = pending.first!.effect { return }  // its octets are still coming
+            let head = pending.popFirst()!
+            var reply = head.localReply!
             if case .heldChunk(let last, _) = head.effect {
                 guard let answer = answerHeldChunk(reply, last: last, &out) else { continue }
                 reply = answer

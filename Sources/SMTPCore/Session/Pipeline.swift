@@ -10,11 +10,18 @@ struct Pipeline: Sendable {
     private(set) var modeDecisions = 0
 
     var first: PendingCommand? { entries.first }
+    /// The head carries the proxy's own reply (`localReply`): read in place, without copying the
+    /// entry out (the per-reply check of `drainLocalReplies`).
+    var headIsAnsweredByProxy: Bool {
+        guard !entries.isEmpty else { return false }
+        return entries[entries.startIndex].localReply != nil
+    }
     var last: PendingCommand? { entries.last }
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
 
-    mutating func append(_ entry: PendingCommand) {
+    /// `consuming`: the caller's entry moves into the queue instead of being copied in.
+    mutating func append(_ entry: consuming PendingCommand) {
         if entry.decidesClientMode { modeDecisions += 1 }
         entries.append(entry)
     }

@@ -26,11 +26,12 @@ extension InspectionEngine {
     mutating func holdsForIdentity(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) -> Bool {
         guard authentication.respond(line.content.readableBytesView), configuration.consultStages.contains(.auth) else { return false }
         let id = consultID()
-        hold = .command(
-            id,
-            HeldCommand(
-                command: SMTPCommand(verb: .authResponse), transaction: nil, line: line, display: AuthArgument.redactionMarker,
-                decision: PolicyDecision(action: .forward)))
+        hold(
+            .command(
+                id,
+                HeldCommand(
+                    command: SMTPCommand(verb: .authResponse), transaction: nil, line: line, display: AuthArgument.redactionMarker,
+                    decision: PolicyDecision(action: .forward))))
         out.append(.consult(id, ConsultRequest(stage: .auth, verb: .auth, argument: authentication.mechanism ?? "", facts: facts())))
         return true
     }
@@ -55,7 +56,7 @@ extension InspectionEngine {
             event(.command(CommandRecord(verb: verb, arg: held.display, action: "disconnect", rule: verdict?.rule)), &out)
             authentication.cancel()
             setEndReason(.disconnect)
-            clientMode = .closed
+            stopReadingClient()
             discardClientInput(&out)
             enqueueLocal(.local("AUTH", reply, closeAfterReply: true), &out)
         }

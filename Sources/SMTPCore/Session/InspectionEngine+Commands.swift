@@ -1,73 +1,84 @@
 import struct NIOCore.ByteBuffer
 
 extension InspectionEngine {
-    /// Reads as much client input as the current mode allows.
+    /// Reads as much client input as the current phase allows.
     mutating func processClientInput(_ out: inout InspectionEffects) {
         while clientInput.readableBytes > 0 {
-            switch clientMode {
-            case .closed:
+            let authResponse: Bool
+            switch state {
+            case .notStarted, .modifying:
+                return
+            case .closed, .closing(.discarding), .closing(.quit(_, clientOpen: false)), .relay(clientOpen: false, _):
                 discardClientInput(&out)
                 return
-            case .relay:
+            case .relay(clientOpen: true, _):
                 out.append(.writeToServer(clientInput))
                 discardClientInput(&out)
                 return
-            case .dataBody(let scanner, let forwarding):
-                readDataBody(scanner, forwarding: forwarding, &out)
-            case .chunk(let remaining, let forwarding, let isLast):
-                readChunk(remaining: remaining, forwarding: forwarding, isLast: isLast, &out)
+            case .content:
+                readDataBody(&out)
+                continue
+            case .chunk:
+                readChunk(&out)
+                continue
             case .blob(let remaining):
                 let count = min(remaining, clientInput.readableBytes)
                 let slice = clientInput.readSlice(length: count)!
                 out.append(.writeToServer(slice))
                 transcribe(slice, &out)
-                clientMode = remaining == count ? .commands : .blob(remaining: remaining - count)
-            case .commands, .authResponse:
-                // A verdict is outstanding (or a held message is being written upstream): what
-                // follows waits, in order (bounded by `wantsClientInput`).
-                if hold != nil || releasing { return }
-                if modeDecisionsPending > 0 {
-                    if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
-                        anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
-                        // In its place in the pipeline (as `bare-newline: reject`): the replies
-                        // owed for earlier commands, a message's end of data among them, reach
-                        // the client and the log before both sides close.
-                        setEndReason(.pipeliningOverflow)
-                        clientMode = .closed
-                        discardClientInput(&out)
-                        enqueueLocal(.local("", SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), closeAfterReply: true), &out)
-                    }
-                    return
-                }
+                state = remaining == count ? .commands(SessionState.Commands()) : .blob(remaining: remaining - count)
+                continue
+            case .closing(.quit(let reported, clientOpen: true)):
                 if pending.count >= SMTPDefaults.maximumPipelinedCommands { return }
-                if quitSent {
-                    if !reportedAfterQuit {
-                        reportedAfterQuit = true
-                        anomaly(.pipelinedAfterQuit, "client sent more after QUIT; discarded", &out)
-                    }
-                    discardClientInput(&out)
+                if !reported {
+                    state = .closing(.quit(reportedTrailingInput: true, clientOpen: true))
+                    anomaly(.pipelinedAfterQuit, "client sent more after QUIT; discarded", &out)
+                }
+                discardClientInput(&out)
+                return
+            case .commands(let commands):
+                switch commands.next {
+                case .command: authResponse = false
+                case .authResponse: authResponse = true
+                case .consulting, .releasing:
+                    // A verdict is outstanding (or a held message is being written upstream):
+                    // what follows waits, in order (bounded by `wantsClientInput`).
                     return
                 }
-                guard let frame = framer.next(from: &clientInput) else { return }
-                switch frame {
-                case .overlong(let length):
-                    handleOverlongLine(length: length, &out)
-                case .line(let line):
-                    if case .authResponse = clientMode {
-                        handleAuthResponse(line, &out)
-                    } else {
-                        handleCommandLine(line, &out)
-                    }
+            }
+            if pending.modeDecisions > 0 {
+                if clientInput.readableBytes > SMTPDefaults.maximumHeldClientBytes {
+                    anomaly(.pipeliningOverflow, "\(clientInput.readableBytes) octets sent before the reply that decides how to read them", &out)
+                    // In its place in the pipeline (as `bare-newline: reject`): the replies
+                    // owed for earlier commands, a message's end of data among them, reach
+                    // the client and the log before both sides close.
+                    setEndReason(.pipeliningOverflow)
+                    stopReadingClient()
+                    discardClientInput(&out)
+                    enqueueLocal(.local("", SMTPReply(code: 421, "4.5.0 Error: too much pipelined input, closing"), closeAfterReply: true), &out)
+                }
+                return
+            }
+            if pending.count >= SMTPDefaults.maximumPipelinedCommands { return }
+            guard let frame = framer.next(from: &clientInput) else { return }
+            switch frame {
+            case .overlong(let length):
+                handleOverlongLine(length: length, authResponse: authResponse, &out)
+            case .line(let line):
+                if authResponse {
+                    handleAuthResponse(line, &out)
+                } else {
+                    handleCommandLine(line, &out)
                 }
             }
         }
     }
 
-    private mutating func handleOverlongLine(length: Int, _ out: inout InspectionEffects) {
+    private mutating func handleOverlongLine(length: Int, authResponse: Bool, _ out: inout InspectionEffects) {
         anomaly(.lineTooLong, "\(length) octets, over the engine's bound of \(framer.maximumLength)", &out)
-        if case .authResponse = clientMode {
+        if authResponse {
             // The upstream waits for a response: cancel the exchange (RFC 4954 §4) instead.
-            clientMode = .commands
+            withCommands { $0.next = .command }
             forwardAuthResponse(ByteBuffer(string: "*\r\n"), display: "*", &out)
             return
         }
@@ -106,7 +117,7 @@ extension InspectionEngine {
                 // message the upstream had already accepted (found by the differential test).
                 event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
                 setEndReason(.bareNewlineRejected)
-                clientMode = .closed
+                stopReadingClient()
                 discardClientInput(&out)
                 enqueueLocal(.local(verb, SMTPReply(code: 550, "5.5.2 Error: \(what) received"), closeAfterReply: true), &out)
                 return
@@ -117,7 +128,8 @@ extension InspectionEngine {
                 return
             }
         }
-        if upstreamAborted {
+        if upstreamLeg != .open {
+            // The upstream was closed to abort a message: nothing more goes to it.
             event(.command(CommandRecord(verb: verb, arg: display, action: "reject")), &out)
             if command.verb == .quit {
                 enqueueLocal(.local(verb, SMTPReply(code: 221, "2.0.0 Bye"), closeAfterReply: true), &out)
@@ -157,10 +169,10 @@ extension InspectionEngine {
         if !decision.consult.isEmpty || (!configuration.consultStages.isEmpty && configuration.consultStages.contains(ConsultStage(verb: command.verb))) {
             let stage = ConsultStage(verb: command.verb)
             let id = consultID()
-            hold = .command(id, HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision))
+            hold(.command(id, HeldCommand(command: command, transaction: transaction, line: line, display: display, decision: decision)))
             let request = ConsultRequest(
                 stage: stage, verb: command.verb, argument: display, path: transaction?.path, policyRules: decision.consult,
-                facts: facts(size: command.verb == .mail ? transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) } : nil))
+                facts: facts(size: command.verb == .mail ? Self.declaredSize(transaction) : nil))
             out.append(.consult(id, request))
             return
         }
@@ -215,7 +227,7 @@ extension InspectionEngine {
             }
             event(.command(CommandRecord(verb: verb, arg: display, action: "disconnect", rule: decision.rule)), &out)
             setEndReason(.disconnect)
-            clientMode = .closed
+            stopReadingClient()
             discardClientInput(&out)
             enqueueLocal(.local(verb, reply, closeAfterReply: true), &out)
         case .rewrite(let argument):
@@ -246,7 +258,7 @@ extension InspectionEngine {
         enqueueLocal(.local(command.verb.name, reply), &out)
         if command.verb == .bdat, let chunk = BDATArgument(parsing: command.argument), chunk.size > 0 {
             // The chunk follows whatever the reply: read it and drop it.
-            clientMode = .chunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast)
+            enterChunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast)
         }
         return true
     }
@@ -273,18 +285,18 @@ extension InspectionEngine {
             forward(command, transaction, line: line, display: display, action: "would-reject", rule: "limits.max-recipients", &out)
             return true
         case .bdat:
+            let sent = chunkedMessage
             guard let maximum = settings.maxMessageSize, let chunk = BDATArgument(parsing: command.argument),
-                (message?.size ?? 0) + chunk.size > maximum
+                (sent?.progress.size ?? 0) + chunk.size > maximum
             else { return false }
-            anomaly(.messageTooLarge, "BDAT chunks reach \((message?.size ?? 0) + chunk.size) octets, over max-message-size \(maximum)", &out)
+            anomaly(.messageTooLarge, "BDAT chunks reach \((sent?.progress.size ?? 0) + chunk.size) octets, over max-message-size \(maximum)", &out)
             guard !configuration.dryRun else { return false }
-            let progress = message ?? MessageProgress()
-            message = nil
-            if progress.held {
+            let progress = sent?.progress ?? MessageProgress()
+            if let sent, sent.destination != .upstream {
                 // Nothing went upstream; the chunks held so far are dropped.
-                holding = false
                 out.append(.discardHeldContent)
             }
+            withCommands { $0.chunked = nil }
             if progress.size > 0 {
                 // Earlier chunks reached the upstream: abort its transaction.
                 out.append(.writeToServer(ByteBuffer(string: "RSET\r\n")))
@@ -294,7 +306,7 @@ extension InspectionEngine {
             var entry = PendingCommand.local("BDAT", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
             entry.effect = .endOfMessage(progress)
             enqueueLocal(entry, &out)
-            if chunk.size > 0 { clientMode = .chunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast) }
+            if chunk.size > 0 { enterChunk(remaining: chunk.size, forwarding: false, isLast: chunk.isLast) }
             return true
         default:
             return false
@@ -313,7 +325,7 @@ extension InspectionEngine {
                 holdChunk(command, display: display, action: action, rule: rule, &out)
                 return
             }
-            if message?.chunked == true { abandonHeldChunks(before: verb, &out) }
+            if chunkedMessage?.progress.chunked == true { abandonHeldChunks(before: verb, &out) }
         }
         if verb == .data, configuration.holdsMessages {
             // Milters read the message before the upstream does: the proxy answers DATA.
@@ -321,7 +333,6 @@ extension InspectionEngine {
             var entry = PendingCommand.local(verb.name, SMTPReply(code: 354, "End data with <CR><LF>.<CR><LF>"))
             entry.effect = .heldData
             entry.decidesClientMode = true
-            modeDecisionsPending += 1
             enqueueLocal(entry, &out)
             return
         }
@@ -329,7 +340,7 @@ extension InspectionEngine {
         var line = line
         var command = command
         let clientArgument = command.argument
-        if verb == .bdat, message == nil, !prependHeaders.isEmpty, let chunk = BDATArgument(parsing: command.argument) {
+        if verb == .bdat, !prependHeaders.isEmpty, chunkedMessage == nil, let chunk = BDATArgument(parsing: command.argument) {
             // A verdict's header lines go first in the message: the first chunk grows by them.
             let headers = Self.prependedHeaderBytes(prependHeaders)
             command.argument = "\(chunk.size + headers.readableBytes)" + (chunk.isLast ? " LAST" : "")
@@ -366,16 +377,14 @@ extension InspectionEngine {
             entry.effect = .mail(path: transaction?.path ?? command.argument)
             recipientsForwarded = 0
             transactionCount += 1
-            forwardedSender = transaction?.path
-            declaredSize = transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
+            forwardedMail = transaction
         case .rcpt:
             entry.effect = .rcpt(path: transaction?.path ?? command.argument)
             recipientsForwarded += 1
         case .rset:
             entry.effect = .rset
             prependHeaders.removeAll()
-            forwardedSender = nil
-            declaredSize = nil
+            forwardedMail = nil
         case .data:
             entry.effect = .data
             entry.decidesClientMode = true
@@ -383,12 +392,12 @@ extension InspectionEngine {
             // The chunk as the client sends it (its size, not the one a prepended header grew).
             if let chunk = BDATArgument(parsing: clientArgument) {
                 entry.effect = .bdat(last: chunk.isLast, progress: nil)
-                if message == nil { message = MessageProgress() }
+                withCommands { if $0.chunked == nil { $0.chunked = SessionState.ChunkedMessage() } }
                 if chunk.size > 0 {
-                    clientMode = .chunk(remaining: chunk.size, forwarding: true, isLast: chunk.isLast)
+                    enterChunk(remaining: chunk.size, forwarding: true, isLast: chunk.isLast)
                 } else if chunk.isLast {
-                    entry.effect = .bdat(last: true, progress: message)
-                    message = nil
+                    entry.effect = .bdat(last: true, progress: chunkedMessage?.progress)
+                    withCommands { $0.chunked = nil }
                 }
             } else {
                 anomaly(
@@ -403,7 +412,7 @@ extension InspectionEngine {
             entry.decidesClientMode = true
         case .quit:
             entry.effect = .quit
-            quitSent = true
+            state = .closing(.quit(reportedTrailingInput: false, clientOpen: true))
         case .xexch50, .xExch50:
             if let size = SMTPGrammar.words(command.argument).first.flatMap({ SMTPGrammar.parseDecimal($0, maximum: BDATArgument.maximumSize) }) {
                 entry.effect = .binaryBlob(size: size)
@@ -415,14 +424,13 @@ extension InspectionEngine {
         default:
             break
         }
-        if entry.decidesClientMode { modeDecisionsPending += 1 }
         pending.append(entry)
     }
 
     // MARK: - AUTH exchange
 
     private mutating func handleAuthResponse(_ line: CommandLineFramer.Line, _ out: inout InspectionEffects) {
-        clientMode = .commands
+        withCommands { $0.next = .command }
         let isCancel = line.contentLength == 1 && line.content.readableBytesView.first == UInt8(ascii: "*")
         transcribe(isCancel ? line.raw : ByteBuffer(string: AuthArgument.redactedResponse + "\r\n"), &out)
         if !line.isCanonical {
@@ -445,7 +453,6 @@ extension InspectionEngine {
     ) {
         out.append(.writeToServer(bytes))
         event(.command(CommandRecord(verb: SMTPVerb.authResponse.name, arg: display, action: action, rule: rule)), &out)
-        modeDecisionsPending += 1
         pending.append(PendingCommand(verb: "AUTH", effect: .auth, decidesClientMode: true, forwardedAt: now))
     }
 
@@ -457,10 +464,25 @@ extension InspectionEngine {
         drainLocalReplies(&out)
         sendLocal(reply, for: nil, &out)
         pending.removeAll()
-        clientMode = .closed
+        stopReadingClient()
         discardClientInput(&out)
         out.append(.closeClient)
         out.append(.closeServer)
+    }
+
+    /// A BDAT chunk follows: its octets are read (and forwarded or dropped) before the next command.
+    mutating func enterChunk(remaining: Int, forwarding: Bool, isLast: Bool) {
+        guard case .commands(let commands) = state else { return }
+        state = .chunk(SessionState.Chunk(remaining: remaining, forwarding: forwarding, isLast: isLast, commands: commands))
+    }
+
+    /// The BDAT message whose chunks were read so far, between its BDAT commands or during one.
+    var chunkedMessage: SessionState.ChunkedMessage? {
+        switch state {
+        case .commands(let commands): commands.chunked
+        case .chunk(let chunk): chunk.commands.chunked
+        default: nil
+        }
     }
 
     private func strippedKeywordRefusal(

@@ -2,14 +2,18 @@ import struct NIOCore.ByteBuffer
 
 extension InspectionEngine {
     /// Streams DATA body bytes through the scanner: forwarded as they come, never buffered.
-    mutating func readDataBody(_ scanner: DataBodyScanner, forwarding: Bool, _ out: inout InspectionEffects) {
-        var scanner = scanner
+    mutating func readDataBody(_ out: inout InspectionEffects) {
+        // The phase is taken out and put back, so its scanner and header sniffer change in place.
+        guard case .content(var content) = state else { return }
+        state = .modifying
         var input = clientInput
         let original = configuration.recordsClientTranscript ? input : Self.emptyBuffer
         clientInput = Self.emptyBuffer
-        var progress = message ?? MessageProgress()
-        message = nil
-        var forwarding = forwarding
+        var progress = content.progress
+        content.progress = MessageProgress()
+        var forwarding = content.destination != .dropped
+        let holds = content.destination == .held
+        let copies = configuration.copiesMessages && !holds
         // Violations and the size limit, in stream order (so in the same order whatever the
         // segmentation): the scanner emits the bytes before a violation before reporting it.
         enum Note { case violation(DataBodyScanner.Violation), tooLarge }
@@ -17,10 +21,8 @@ extension InspectionEngine {
         let limit = settings.maxMessageSize.map { $0 + 3 }  // + the final ".\r\n"
         let enforce = !configuration.dryRun
         var exceeded = false
-        var emitted = scanner.emittedBytes
-        let holds = holding
-        let copies = configuration.copiesMessages && !holds
-        var unstuffer = DotUnstuffer(atLineStart: heldAtLineStart)
+        var emitted = content.scanner.emittedBytes
+        var unstuffer = DotUnstuffer(atLineStart: content.atLineStart)
         if copies && emitted == 0 {
             // A new message: its copy starts empty.
             unstuffer = DotUnstuffer()
@@ -31,7 +33,7 @@ extension InspectionEngine {
             if holds || copies { unstuffer.unstuff(slice) { out.append(.holdContent($0)) } }
         }
 
-        let outcome = scanner.scan(
+        let outcome = content.scanner.scan(
             &input,
             emit: { slice in
                 if !progress.headers.isDone {
@@ -57,53 +59,56 @@ extension InspectionEngine {
             transcribe(original.getSlice(at: original.readerIndex, length: input.readerIndex - original.readerIndex)!, &out)
         }
         clientInput = input
-        heldAtLineStart = unstuffer.atLineStart
-        progress.size = scanner.messageSize
+        progress.size = content.scanner.messageSize
+        content.atLineStart = unstuffer.atLineStart
         for note in notes {
             switch note {
             case .violation(let violation):
-                reportViolation(violation, &out)
+                reportViolation(violation, reported: &content.reported, &out)
             case .tooLarge:
-                guard reportedInMessage.insert(.messageTooLarge).inserted else { continue }
+                guard content.reported.insert(.messageTooLarge).inserted else { continue }
                 anomaly(.messageTooLarge, "message content over max-message-size \(settings.maxMessageSize!)", &out)
                 if enforce {
-                    progress.aborted = true
                     if holds {
                         // Nothing went upstream: the held part is dropped, the session goes on.
-                        holding = false
                         out.append(.discardHeldContent)
                     } else {
-                        upstreamAbort(&out)
+                        // The upstream's transaction is aborted mid-content: its connection is
+                        // closed without an end of data, so it delivers nothing. The client's
+                        // session goes on to its end of data, gets 552, and is then closed.
+                        content.upstream = .aborting
+                        out.append(.closeServer)
+                        setEndReason(.messageTooLarge)
                     }
+                    content.destination = .dropped
                 }
             }
         }
 
         switch outcome {
         case .needMore:
-            message = progress
-            clientMode = .dataBody(scanner, forwarding: forwarding)
+            content.progress = progress
+            state = .content(content)
         case .endOfData:
-            clientMode = .commands
-            reportedInMessage.removeAll()
-            if progress.aborted {
+            state = .commands(SessionState.Commands(upstream: content.upstream))
+            switch content.destination {
+            case .dropped:
                 var entry = PendingCommand.local(".", SMTPReply(code: 552, "5.3.4 Error: message size exceeds fixed limit"))
                 entry.effect = .endOfMessage(progress)
                 enqueueLocal(entry, &out)
-            } else if progress.held || configuration.consultStages.contains(.endOfMessage) || !endOfMessagePolicyRules.isEmpty {
+            case .upstream where endOfMessagePolicyRules.isEmpty && (configuration.consultStages.isEmpty || !configuration.consultStages.contains(.endOfMessage)):
+                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
+            case .upstream, .held:
                 // The end of data waits for the verdict: everything before it went upstream (or,
                 // held, to the driver; its dot-stuffing removed, the end of data is `CRLF`).
-                withholdEndOfData(server: progress.held ? 0 : 3, held: progress.held || copies ? 2 : 0, &out)
-                holding = false
+                let held = holds
+                withholdEndOfData(server: held ? 0 : 3, held: held || copies ? 2 : 0, &out)
                 let id = consultID()
-                hold = .endOfMessage(id, progress)
+                hold(.endOfMessage(id, progress, held: held))
                 out.append(.consult(id, ConsultRequest(stage: .endOfMessage, policyRules: endOfMessagePolicyRules, facts: facts(size: progress.size))))
-            } else {
-                pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
             }
         case .rejected(let violation):
-            progress.aborted = true
-            message = nil
+            state = .commands(SessionState.Commands(upstream: content.upstream))
             let what: String
             switch violation {
             case .nul: what = "NUL"
@@ -114,7 +119,9 @@ extension InspectionEngine {
         }
     }
 
-    private mutating func reportViolation(_ violation: DataBodyScanner.Violation, _ out: inout InspectionEffects) {
+    private mutating func reportViolation(
+        _ violation: DataBodyScanner.Violation, reported: inout Set<AnomalyKind>, _ out: inout InspectionEffects
+    ) {
         let kind: AnomalyKind
         let detail: String
         let normalized = settings.bareNewline == .normalize
@@ -134,16 +141,16 @@ extension InspectionEngine {
                 "\(before).\(after) in DATA is not an end of data" + (normalized ? "; forwarded dot-stuffed" : ""), &out)
             return
         }
-        if reportedInMessage.insert(kind).inserted {
+        if reported.insert(kind).inserted {
             anomaly(kind, detail, &out)
         }
     }
 
-    /// Aborts the upstream's transaction mid-content: its connection is closed without an end of
-    /// data, so it delivers nothing. The client's session goes on until its end of data, gets
-    /// the proxy's reply, and is then closed.
-    mutating func upstreamAbort(reason: EndReason = .messageTooLarge, _ out: inout InspectionEffects) {
-        upstreamAborted = true
+    /// Aborts the upstream's transaction after the content went upstream (a refused end of data):
+    /// its connection is closed without an end of data, so it delivers nothing. Every command the
+    /// client sends next is refused with a close.
+    mutating func upstreamAbort(reason: EndReason, _ out: inout InspectionEffects) {
+        withCommands { $0.upstream = .aborting }
         out.append(.closeServer)
         setEndReason(reason)
     }
@@ -177,8 +184,8 @@ extension InspectionEngine {
 
     /// The verdict on a message whose end of data was withheld: forward it, or refuse the message
     /// (the upstream, which has the content but no end of data, is closed so it delivers nothing).
-    mutating func endMessage(_ progress: MessageProgress, verdict: Verdict, _ out: inout InspectionEffects) {
-        if progress.held {
+    mutating func endMessage(_ progress: MessageProgress, held: Bool, verdict: Verdict, _ out: inout InspectionEffects) {
+        if held {
             endHeldMessage(progress, verdict: verdict, &out)
             return
         }
@@ -195,8 +202,6 @@ extension InspectionEngine {
                 pending.append(PendingCommand(verb: ".", effect: .endOfMessage(progress), forwardedAt: now))
                 return
             }
-            var progress = progress
-            progress.aborted = true
             upstreamAbort(reason: .messageRefused, &out)
             var closes = false
             if case .disconnect = verdict.action { closes = true }
@@ -207,49 +212,43 @@ extension InspectionEngine {
     }
 
     /// Passes BDAT chunk octets through, counted and never parsed.
-    mutating func readChunk(remaining: Int, forwarding: Bool, isLast: Bool, _ out: inout InspectionEffects) {
-        let count = min(remaining, clientInput.readableBytes)
+    mutating func readChunk(_ out: inout InspectionEffects) {
+        guard case .chunk(var chunk) = state else { return }
+        state = .modifying
+        let count = min(chunk.remaining, clientInput.readableBytes)
         let slice = clientInput.readSlice(length: count)!
         transcribe(slice, &out)
-        if forwarding {
-            var progress = message ?? MessageProgress()
-            if !progress.held {
-                out.append(.writeToServer(slice))
-            } else if holding {
-                // BDAT content is the message as it is: no dot-stuffing to remove.
-                out.append(.holdContent(slice))
+        if chunk.forwarding {
+            var message = chunk.commands.chunked ?? SessionState.ChunkedMessage()
+            chunk.commands.chunked = nil
+            switch message.destination {
+            case .upstream: out.append(.writeToServer(slice))
+            // BDAT content is the message as it is: no dot-stuffing to remove.
+            case .held: out.append(.holdContent(slice))
+            case .dropped: break
             }
-            progress.size += count
-            if !progress.headers.isDone {
-                slice.withUnsafeReadableBytes { progress.headers.feed($0) }
+            message.progress.size += count
+            if !message.progress.headers.isDone {
+                slice.withUnsafeReadableBytes { message.progress.headers.feed($0) }
             }
-            message = progress
+            chunk.commands.chunked = message
         }
-        guard count == remaining else {
-            clientMode = .chunk(remaining: remaining - count, forwarding: forwarding, isLast: isLast)
+        guard count == chunk.remaining else {
+            chunk.remaining -= count
+            state = .chunk(chunk)
             return
         }
-        clientMode = .commands
-        if forwarding, message?.held == true {
+        var commands = chunk.commands
+        if chunk.forwarding, let message = commands.chunked, message.destination != .upstream {
+            state = .commands(commands)
             completeHeldChunk(&out)
-        } else if forwarding && isLast {
-            completeLastChunk()
+            return
         }
-    }
-
-    /// The last BDAT chunk is in: its message progress goes to the BDAT LAST command awaiting its
-    /// reply (normally the newest entry; none if the server answered before the chunk was in).
-    mutating func completeLastChunk() {
-        let progress = message ?? MessageProgress()
-        message = nil
-        var index = pending.endIndex
-        while index != pending.startIndex {
-            index = pending.index(before: index)
-            if case .bdat(last: true, progress: nil) = pending[index].effect {
-                pending[index].effect = .bdat(last: true, progress: progress)
-                return
-            }
+        if chunk.forwarding && chunk.isLast {
+            pending.completeLastChunk(commands.chunked?.progress ?? MessageProgress())
+            commands.chunked = nil
         }
+        state = .commands(commands)
     }
 }
 
@@ -292,7 +291,7 @@ extension InspectionEngine {
                 internalCommand("RCPT TO:<\(Self.pathText(recipient))>", effect: .rcpt(path: recipient), &out)
             }
         }
-        releasing = true
+        withCommands { $0.next = .releasing(clientClosed: false) }
         if progress.chunked {
             // The upstream reads exactly the octets the milters read (a BDAT message may hold
             // bare line ends or binary content that DATA could not carry unchanged).

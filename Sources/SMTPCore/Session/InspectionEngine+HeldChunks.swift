@@ -19,36 +19,25 @@ extension InspectionEngine {
             enqueueLocal(.local("BDAT", SMTPReply(code: 501, "5.5.4 Syntax: BDAT count [LAST]")), &out)
             return
         }
-        if message == nil {
-            var progress = MessageProgress()
-            progress.held = true
-            progress.chunked = true
-            message = progress
-            holding = true
-            reportedInMessage.removeAll()
+        withCommands { commands in
+            if commands.chunked == nil {
+                var progress = MessageProgress()
+                progress.chunked = true
+                commands.chunked = SessionState.ChunkedMessage(progress: progress, destination: .held)
+            }
         }
         var entry = PendingCommand.local("BDAT", SMTPReply(code: 250, "2.0.0 Ok: \(chunk.size) octets received"))
         entry.effect = .heldChunk(last: chunk.isLast, complete: chunk.size == 0)
-        if chunk.isLast {
-            // What follows the last chunk waits for the milters' verdict on the message.
-            entry.decidesClientMode = true
-            modeDecisionsPending += 1
-        }
-        if chunk.size > 0 { clientMode = .chunk(remaining: chunk.size, forwarding: true, isLast: chunk.isLast) }
+        // What follows the last chunk waits for the milters' verdict on the message.
+        entry.decidesClientMode = chunk.isLast
+        if chunk.size > 0 { enterChunk(remaining: chunk.size, forwarding: true, isLast: chunk.isLast) }
         enqueueLocal(entry, &out)
     }
 
     /// The held chunk's octets are all in: its BDAT may be answered once it reaches the head of
     /// the pipeline.
     mutating func completeHeldChunk(_ out: inout InspectionEffects) {
-        var index = pending.endIndex
-        while index != pending.startIndex {
-            index = pending.index(before: index)
-            if case .heldChunk(let last, complete: false) = pending[index].effect {
-                pending[index].effect = .heldChunk(last: last, complete: true)
-                break
-            }
-        }
+        pending.completeHeldChunk()
         drainLocalReplies(&out)
     }
 
@@ -57,34 +46,29 @@ extension InspectionEngine {
     /// it, and so is every later chunk of that message. Nil for an accepted `LAST`: the
     /// end-of-message verdict answers it.
     mutating func answerHeldChunk(_ proposed: SMTPReply, last: Bool, _ out: inout InspectionEffects) -> SMTPReply? {
-        if last { modeDecisionsPending -= 1 }
         var refusal: SMTPReply?
+        let message = chunkedMessage
         if envelope == nil {
             refusal = SMTPReply(code: 503, "5.5.1 Error: need MAIL command")
         } else if envelope!.rcptTo.isEmpty {
             refusal = SMTPReply(code: 554, "5.5.1 Error: no valid recipients")
-        } else if message?.aborted == true {
+        } else if message?.destination == .dropped {
             refusal = SMTPReply(code: 503, "5.5.1 Error: message transfer already failed")
         }
         if let refusal {
-            if var progress = message, !progress.aborted {
-                progress.aborted = true
-                message = progress
-                holding = false
+            if let message, message.destination != .dropped {
+                modifyChunkedMessage { $0?.destination = .dropped }
                 out.append(.discardHeldContent)
             }
-            if last { message = nil }
+            if last { modifyChunkedMessage { $0 = nil } }
             return refusal
         }
         guard last else { return proposed }
-        var progress = message ?? MessageProgress()
-        progress.held = true
+        var progress = message?.progress ?? MessageProgress()
         progress.chunked = true
-        message = nil
-        holding = false
-        reportedInMessage.removeAll()
+        modifyChunkedMessage { $0 = nil }
         let id = consultID()
-        hold = .endOfMessage(id, progress)
+        hold(.endOfMessage(id, progress, held: true))
         out.append(.consult(id, ConsultRequest(stage: .endOfMessage, policyRules: endOfMessagePolicyRules, facts: facts(size: progress.size))))
         return nil
     }
@@ -94,9 +78,24 @@ extension InspectionEngine {
     mutating func abandonHeldChunks(before verb: SMTPVerb, _ out: inout InspectionEffects) {
         switch verb {
         case .rset, .mail, .helo, .ehlo, .data, .quit, .starttls:
-            if holding { out.append(.discardHeldContent) }
-            holding = false
-            message = nil
+            if chunkedMessage?.destination == .held { out.append(.discardHeldContent) }
+            modifyChunkedMessage { $0 = nil }
+        default:
+            break
+        }
+    }
+
+    /// Changes the BDAT message in progress, between its chunks or during one.
+    mutating func modifyChunkedMessage(_ body: (inout SessionState.ChunkedMessage?) -> Void) {
+        switch state {
+        case .commands(var commands):
+            state = .modifying
+            body(&commands.chunked)
+            state = .commands(commands)
+        case .chunk(var chunk):
+            state = .modifying
+            body(&chunk.commands.chunked)
+            state = .chunk(chunk)
         default:
             break
         }

@@ -5,14 +5,14 @@ extension InspectionEngine {
     /// held client input go on once a reply decided how to read it.
     mutating func processServerInput(_ out: inout InspectionEffects) {
         // `greet-pause`: the greeting waits in `serverInput` until the pause ends.
-        if case .greetPause = hold { return }
+        if case .commands(let commands) = state, case .consulting(.greetPause, _) = commands.next { return }
         while serverInput.readableBytes > 0 {
-            if serverRelay {
+            if case .relay = state {
                 out.append(.writeToClient(serverInput))
                 serverInput = Self.emptyBuffer
                 return
             }
-            if serverClosedForGood {
+            if upstreamLeg == .closed {
                 serverInput = Self.emptyBuffer
                 return
             }
@@ -39,12 +39,12 @@ extension InspectionEngine {
             emitReply(reply, for: nil, &out)
             return
         }
-        if head.decidesClientMode { modeDecisionsPending -= 1 }
         if head.isInternal {
             // A command only the proxy sent: the client never asked for it and sees nothing.
-            internalReply(reply, to: head, &out)
+            let clientClosed = internalReply(reply, to: head, &out)
             drainLocalReplies(&out)
             processClientInput(&out)
+            if clientClosed { closeClientAfterHeldInput(&out) }
             return
         }
         var shown = reply
@@ -67,14 +67,14 @@ extension InspectionEngine {
                     policy.keywordLogRules(forKeyword: $0.name, client: configuration.client)
                 }
                 envelope = nil
-                awaitingHello = false
+                withCommands { $0.helloRequired = false }
                 if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
                 if configuration.xclient { noteXCLIENTOffer(reply) }
             }
         case .helo:
             if reply.code == 250 {
                 envelope = nil
-                awaitingHello = false
+                withCommands { $0.helloRequired = false }
                 upstreamOffersChunking = false
             }
         case .mail(let path):
@@ -85,9 +85,11 @@ extension InspectionEngine {
             if positive { envelope = nil }
         case .data:
             if reply.code == 354 {
-                clientMode = .dataBody(DataBodyScanner(policy: settings.bareNewline), forwarding: true)
-                message = MessageProgress()
-                reportedInMessage.removeAll()
+                if case .commands(let commands) = state {
+                    state = .content(
+                        SessionState.Content(
+                            scanner: DataBodyScanner(policy: settings.bareNewline), destination: .upstream, upstream: commands.upstream))
+                }
                 if !prependHeaders.isEmpty {
                     // A verdict's header lines, at the top of the content, before any body byte.
                     out.append(.writeToServer(Self.prependedHeaderBytes(prependHeaders)))
@@ -100,10 +102,21 @@ extension InspectionEngine {
             if last, let progress {
                 recordMessage(progress, result: reply.code, &out)
             } else if !positive {
-                message = nil
+                // The upstream refused the chunk: the message it began is gone.
+                switch state {
+                case .commands(var commands):
+                    commands.chunked = nil
+                    state = .commands(commands)
+                case .chunk(var chunk):
+                    state = .modifying
+                    chunk.commands.chunked = nil
+                    state = .chunk(chunk)
+                default:
+                    break
+                }
             }
         case .auth:
-            if reply.code == 334 { clientMode = .authResponse }
+            if reply.code == 334 { withCommands { $0.next = .authResponse } }
             authentication.concluded(code: reply.code)
             if reply.code == 235 { tellUpstreamTheLogin(&out) }
         case .startTLS:
@@ -119,15 +132,14 @@ extension InspectionEngine {
             setEndReason(.quit)
             closesClient = true
         case .binaryBlob(let size):
-            if reply.code == 354 && size > 0 { clientMode = .blob(remaining: size) }
+            if reply.code == 354 && size > 0, case .commands = state { state = .blob(remaining: size) }
         case .heldData, .releaseData, .heldChunk:
             // Answered by the proxy / by `internalReply`: never paired with an upstream reply here.
             break
         case .roleReversal:
             if positive {
                 anomaly(.roleReversal, "\(head.verb) accepted: client and server swap roles; relayed blind", &out)
-                clientMode = .relay
-                serverRelay = true
+                enterRelay()
             }
         }
         let latency = head.forwardedAt.map { now.duration(since: $0) }
@@ -149,8 +161,10 @@ extension InspectionEngine {
 
     /// What the reply to one of the proxy's own commands changes: the transaction's state, and
     /// for the DATA that releases a held message, whether its content goes now.
-    private mutating func internalReply(_ reply: SMTPReply, to head: PendingCommand, _ out: inout InspectionEffects) {
-        if xclientLoginReplied(reply, to: head, &out) { return }
+    /// Returns true when the client closed while a held message that is now refused was released.
+    private mutating func internalReply(_ reply: SMTPReply, to head: PendingCommand, _ out: inout InspectionEffects) -> Bool {
+        if xclientLoginReplied(reply, to: head, &out) { return false }
+        var closesClientAfterInput = false
         let positive = reply.code >= 200 && reply.code < 300
         switch head.effect {
         case .mail(let path):
@@ -172,7 +186,11 @@ extension InspectionEngine {
             } else {
                 // The upstream will not take the message after all: its answer is the client's.
                 out.append(.discardHeldContent)
-                releasing = false
+                if case .commands(var commands) = state, case .releasing(let clientClosed) = commands.next {
+                    commands.next = .command
+                    state = .commands(commands)
+                    closesClientAfterInput = clientClosed
+                }
                 let latency = head.forwardedAt.map { now.duration(since: $0) }
                 emitReply(reply, for: ".", latency: latency, &out)
                 recordMessage(progress, result: reply.code, &out)
@@ -181,6 +199,7 @@ extension InspectionEngine {
             // The proxy's own RSET.
             envelope = nil
         }
+        return closesClientAfterInput
     }
 
     private mutating func emitReply(
@@ -188,7 +207,6 @@ extension InspectionEngine {
         latency: Duration? = nil, _ out: inout InspectionEffects
     ) {
         out.append(.writeToClient(reply.wireBytes))
-        greetingSent = true
         let rules = policy.replyRules(code: reply.code, verb: verb.map(SMTPVerb.init), client: configuration.client) + extraRules
         event(
             .reply(
@@ -201,9 +219,16 @@ extension InspectionEngine {
     /// STARTTLS accepted in passthrough mode: from here on both directions are relayed blind.
     private mutating func beginPassthrough(_ out: inout InspectionEffects) {
         discardPipelinedAfterSTARTTLS(&out)
-        clientMode = .relay
-        serverRelay = true
+        enterRelay()
         tls = .passthrough
+    }
+
+    /// From here on both directions are relayed blind.
+    private mutating func enterRelay() {
+        switch state {
+        case .commands, .content, .chunk, .blob: state = .relay(clientOpen: true, upstreamOpen: true)
+        default: state = .relay(clientOpen: false, upstreamOpen: upstreamLeg == .open)
+        }
     }
 
     /// Removes stripped keywords and lowers SIZE to `max-message-size`; re-frames the reply.

@@ -35,7 +35,7 @@ extension InspectionEngine {
     /// returns false when the command takes the ordinary path (a STARTTLS to forward upstream).
     mutating func handleCommandUnderTermination(_ command: SMTPCommand, display: String, _ out: inout InspectionEffects) -> Bool {
         let verb = command.verb
-        if awaitingHello && ![.ehlo, .helo, .quit, .noop, .rset].contains(verb) {
+        if case .commands(let commands) = state, commands.helloRequired, ![.ehlo, .helo, .quit, .noop, .rset].contains(verb) {
             event(.command(CommandRecord(verb: verb.name, arg: display, action: "reject", rule: "--tls terminate")), &out)
             enqueueLocal(.local(verb.name, SMTPReply(code: 503, "5.5.1 Error: send HELO/EHLO first")), &out)
             return true
@@ -52,7 +52,6 @@ extension InspectionEngine {
         var entry = PendingCommand.local(verb.name, SMTPReply(code: 220, "2.0.0 Ready to start TLS"))
         entry.effect = .startTLS
         entry.decidesClientMode = true
-        modeDecisionsPending += 1
         enqueueLocal(entry, &out)
         return true
     }
@@ -64,14 +63,13 @@ extension InspectionEngine {
     mutating func beginTermination(upstream: Bool, emitsStart: Bool = true, _ out: inout InspectionEffects) {
         discardPipelinedAfterSTARTTLS(&out)
         if emitsStart { out.append(.startTLS(.client)) }
-        if upstream {
-            if emitsStart { out.append(.startTLS(.upstream)) }
-        } else {
-            awaitingHello = true
+        if upstream, emitsStart { out.append(.startTLS(.upstream)) }
+        withCommands { commands in
+            commands.chunked = nil
+            if !upstream { commands.helloRequired = true }
         }
         upstreamOffersSTARTTLS = false
         envelope = nil
-        message = nil
         recipientsForwarded = 0
         tls = upstream ? .terminated : .terminatedUpstreamClear
     }

@@ -50,6 +50,5 @@ extension InspectionEngine {
         out.append(.writeToServer(ByteBuffer(string: line + "\r\n")))
         let verb = String(line.prefix { $0 != " " })
         pending.append(PendingCommand(verb: verb, effect: .none, decidesClientMode: true, isInternal: true, forwardedAt: now))
-        modeDecisionsPending += 1
     }
 }

@@ -1,5 +1,4 @@
 import struct NIOCore.ByteBuffer
-import struct NIOCore.CircularBuffer
 
 /// The shared SMTP engine: one value per session, driven by the live proxy and by the replayer.
 ///
@@ -23,76 +22,51 @@ public struct InspectionEngine: Sendable {
     let settings: PolicySettings
 
     var now = SMTPTimestamp.epoch
+    /// The phase of the session, with the data that belongs to it alone (`SessionState`).
+    var state = SessionState.notStarted
     var clientInput = ByteBuffer()
     var serverInput = ByteBuffer()
-    var clientMode = ClientMode.commands
-    var serverRelay = false
-    var serverClosedForGood = false
     var framer = CommandLineFramer(maximumLength: SMTPDefaults.maximumCommandLineLength)
     var replyParser = ReplyParser()
-    var pending = CircularBuffer<PendingCommand>(initialCapacity: 16)
-    var modeDecisionsPending = 0
+    /// The commands awaiting replies (`Pipeline`): it outlives every phase but `closed`.
+    var pending = Pipeline()
     var envelope: Envelope?
-    var message: MessageProgress?
     /// RCPT commands forwarded since the transaction began (for `max-recipients`).
     var recipientsForwarded = 0
-    var quitSent = false
-    var reportedAfterQuit = false
-    /// The upstream connection was closed mid-message to abort it; the session cannot go on.
-    var upstreamAborted = false
-    var started = false
-    var finished = false
+    /// The first reason recorded for the end of the session (the `session-end` `reason`).
     var endReason: EndReason?
     var tls = SessionTLS.none
-    /// `--tls terminate`: which legs are encrypted, whether the upstream's last EHLO offered
-    /// STARTTLS, and whether a client-only upgrade waits for a new EHLO.
+    /// `--tls terminate`: whether the upstream's last EHLO offered STARTTLS.
     var upstreamOffersSTARTTLS = false
-    var awaitingHello = false
 
-    /// The question outstanding (`SessionAction.consult`), if any: client input waits behind it.
-    var hold: ConsultHold?
     var nextConsultID: UInt32 = 0
-    /// The client half-closed while a verdict was outstanding: handled once the held input is.
-    var deferredClientClose = false
     /// Header lines a verdict asked to add at the top of the open transaction's message.
     var prependHeaders: [String] = []
     /// A policy service's answer for the `command` event about to be logged.
     var pendingPolicyAnswer: String?
     /// What consults report (`SessionFacts`).
     var heloName: String?
-    /// The reverse path of the last MAIL forwarded (a pipelined RCPT is consulted before MAIL's
-    /// reply sets `envelope`).
-    var forwardedSender: String?
-    /// `SIZE=` of the last MAIL forwarded (Postfix's `size` attribute after MAIL).
-    var declaredSize: Int?
+    /// The last MAIL forwarded: its reverse path (a pipelined RCPT is consulted before MAIL's
+    /// reply sets `envelope`) and `SIZE=` (Postfix's `size` attribute after MAIL), read only
+    /// when a consult asks.
+    var forwardedMail: MailTransactionArgument?
     var sawEHLO = false
-    /// The greeting (the upstream's, or the proxy's refusal) has been sent to the client.
-    var greetingSent = false
-    var reportedPregreet = false
     var transactionCount = 0
     /// The SASL exchange: the identity tried, the one authenticated (`+Authentication`).
     var authentication = AuthenticationProgress()
-    /// `action: policy` rules for the end of a message (from the rule set, once).
-    let endOfMessagePolicyRules: [String]
-    /// What the driver was last told about reading the client and about the timer.
-    var readsPaused = false
-    var lastWait = Wait.nothing
-    /// `holdsMessages`: the message being read goes to the driver; at a line start (for removing
-    /// dot-stuffing).
-    var holding = false
-    var heldAtLineStart = true
-    /// A held message is being released upstream: client input waits until it is written.
-    var releasing = false
     /// The upstream's last EHLO offered CHUNKING: a held BDAT message can be released as BDAT.
     var upstreamOffersChunking = false
+    /// `action: policy` rules for the end of a message (from the rule set, once).
+    let endOfMessagePolicyRules: [String]
+    /// What the driver was last told about reading the client and about the timer: `settle`
+    /// emits only changes.
+    var readsPaused = false
+    var lastWait = Wait.nothing
 
     var bytesFromClient = 0
     var bytesFromServer = 0
     var commandCount = 0
     var messageCount = 0
-    /// Anomaly kinds already reported for the current message (bare line ends are reported once
-    /// per message, not once per line).
-    var reportedInMessage: Set<AnomalyKind> = []
 
     public init(configuration: InspectionConfiguration, policy: any InspectionPolicy = NoRules()) {
         self.configuration = configuration
@@ -116,8 +90,8 @@ public struct InspectionEngine: Sendable {
     public mutating func start(
         at time: SMTPTimestamp, refusal: (reply: SMTPReply, reason: EndReason)? = nil, into out: inout InspectionEffects
     ) {
-        guard !started else { return }
-        started = true
+        guard case .notStarted = state else { return }
+        state = .commands(SessionState.Commands())
         now = time
         event(.sessionStart(client: configuration.client, server: configuration.server, source: configuration.source), &out)
         pending.append(PendingCommand(verb: "greeting", effect: .greeting))
@@ -125,7 +99,7 @@ public struct InspectionEngine: Sendable {
             refuse(with: refusal.reply, reason: refusal.reason, at: time, into: &out)
         } else if configuration.consultStages.contains(.connect) {
             let id = consultID()
-            hold = .connect(id)
+            hold(.connect(id))
             out.append(.consult(id, ConsultRequest(stage: .connect, facts: facts())))
         } else {
             admit(&out)
@@ -138,7 +112,7 @@ public struct InspectionEngine: Sendable {
         out.append(.connectUpstream)
         if let pause = settings.greetPause {
             let id = consultID()
-            hold = .greetPause(id)
+            hold(.greetPause(id))
             out.append(.resumeAt(id, deadline: now.adding(pause)))
         }
     }
@@ -146,14 +120,15 @@ public struct InspectionEngine: Sendable {
     /// The driver's answer to `consult(id, …)`. A stale id (the session ended meanwhile) is ignored.
     public mutating func decided(_ id: ConsultID, _ verdict: Verdict, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        guard let held = hold, held.id == id else { return }
-        hold = nil
+        guard case .commands(var commands) = state, case .consulting(let held, let clientClosed) = commands.next, held.id == id else { return }
+        commands.next = .command
+        state = .commands(commands)
         for kind in verdict.events { event(kind, &out) }
         if case .delay(let duration) = verdict.action {
             // A tarpit: the same question stays open until the driver's timer answers it.
             switch held {
-            case .command(_, let command), .delayed(_, let command, _): hold = .delayed(id, command, verdict)
-            default: hold = held
+            case .command(_, let command), .delayed(_, let command, _): hold(.delayed(id, command, verdict), clientClosed: clientClosed)
+            default: hold(held, clientClosed: clientClosed)
             }
             out.append(.resumeAt(id, deadline: now.adding(duration)))
             settle(&out)
@@ -177,31 +152,28 @@ public struct InspectionEngine: Sendable {
             if case .proceed = verdict.action, verdict.rule == nil { verdict.rule = first.rule }
             verdict.prependHeaders = first.prependHeaders + verdict.prependHeaders
             act(on: command, verdict: verdict, &out)
-        case .endOfMessage(_, let progress):
-            endMessage(progress, verdict: verdict, &out)
+        case .endOfMessage(_, let progress, let held):
+            endMessage(progress, held: held, verdict: verdict, &out)
         }
         processClientInput(&out)
-        if deferredClientClose, hold == nil {
-            deferredClientClose = false
-            closeClientLeg(&out)
-        }
+        if clientClosed { closeClientAfterHeldInput(&out) }
         settle(&out)
     }
 
     public mutating func receiveFromClient(_ bytes: ByteBuffer, at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         bytesFromClient += bytes.readableBytes
-        if !greetingSent, let action = settings.pregreet, !finished, !reportedPregreet {
-            reportedPregreet = true
+        if let action = settings.pregreet, greetingOutstanding, case .commands(var commands) = state, !commands.pregreetReported {
+            commands.pregreetReported = true
+            state = .commands(commands)
             anomaly(.pregreet, "client sent data before the greeting reached it", &out)
             if action == .reject, !configuration.dryRun {
                 // postscreen's verdict: nothing of this client reaches the upstream.
                 transcribe(bytes, &out)
                 setEndReason(.pregreet)
-                hold = nil
                 pending.removeAll()
                 sendLocal(SMTPReply(code: 554, "5.5.1 Error: talking before the greeting"), for: nil, &out)
-                clientMode = .closed
+                stopReadingClient()
                 out.append(.closeClient)
                 out.append(.closeServer)
                 settle(&out)
@@ -225,13 +197,11 @@ public struct InspectionEngine: Sendable {
     /// client's next commands may go upstream now.
     public mutating func heldContentReleased(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        guard releasing else { return }
-        releasing = false
+        guard case .commands(var commands) = state, case .releasing(let clientClosed) = commands.next else { return }
+        commands.next = .command
+        state = .commands(commands)
         processClientInput(&out)
-        if deferredClientClose, hold == nil {
-            deferredClientClose = false
-            closeClientLeg(&out)
-        }
+        if clientClosed { closeClientAfterHeldInput(&out) }
         settle(&out)
     }
 
@@ -239,23 +209,49 @@ public struct InspectionEngine: Sendable {
     /// the client sent before closing still wait for it: the close is handled after them.
     public mutating func clientClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        if hold != nil || releasing, clientInput.readableBytes > 0 || !pending.isEmpty {
-            deferredClientClose = true
-            settle(&out)
-            return
+        if case .commands(var commands) = state, clientInput.readableBytes > 0 || !pending.isEmpty {
+            switch commands.next {
+            case .consulting(let held, _):
+                commands.next = .consulting(held, clientClosed: true)
+                state = .commands(commands)
+                settle(&out)
+                return
+            case .releasing:
+                commands.next = .releasing(clientClosed: true)
+                state = .commands(commands)
+                settle(&out)
+                return
+            case .command, .authResponse:
+                break
+            }
         }
-        hold = nil
         closeClientLeg(&out)
         settle(&out)
     }
 
-    mutating func closeClientLeg(_ out: inout InspectionEffects) {
-        if holding {
-            holding = false
-            out.append(.discardHeldContent)
+    /// The client closed while its input waited behind a verdict or a held message, which is
+    /// now handled: its close is, unless another verdict holds what is left.
+    mutating func closeClientAfterHeldInput(_ out: inout InspectionEffects) {
+        if case .commands(var commands) = state, case .consulting(let held, _) = commands.next {
+            commands.next = .consulting(held, clientClosed: true)
+            state = .commands(commands)
+            return
         }
-        switch clientMode {
-        case .dataBody(_, let forwarding), .chunk(_, let forwarding, _):
+        closeClientLeg(&out)
+    }
+
+    mutating func closeClientLeg(_ out: inout InspectionEffects) {
+        let upstream = upstreamLeg
+        switch state {
+        case .content, .chunk:
+            var forwarding = false
+            if case .content(let content) = state {
+                if content.destination == .held { out.append(.discardHeldContent) }
+                forwarding = content.destination != .dropped
+            } else if case .chunk(let chunk) = state {
+                if chunk.commands.chunked?.destination == .held { out.append(.discardHeldContent) }
+                forwarding = chunk.forwarding
+            }
             if forwarding {
                 anomaly(.incompleteSession, "client closed during message content; upstream aborted before end of data", &out)
                 out.append(.closeServer)
@@ -264,34 +260,53 @@ public struct InspectionEngine: Sendable {
         case .blob:
             out.append(.closeServer)
             setEndReason(.clientClosed)
-        case .relay:
+        case .relay(_, let upstreamOpen):
             out.append(.shutdownServerOutput)
-            setEndReason(quitSent ? .quit : .clientClosed)
-        default:
-            if clientInput.readableBytes > 0 && !quitSent {
+            setEndReason(.clientClosed)
+            state = .relay(clientOpen: false, upstreamOpen: upstreamOpen)
+            discardClientInput(&out)
+            if !upstreamOpen { out.append(.closeClient) }
+            return
+        case .closing(.quit(let reported, _)):
+            out.append(.shutdownServerOutput)
+            setEndReason(.quit)
+            state = .closing(.quit(reportedTrailingInput: reported, clientOpen: false))
+            discardClientInput(&out)
+            return
+        case .closed:
+            return
+        case .notStarted, .commands, .closing(.discarding), .modifying:
+            if case .commands(let commands) = state, commands.chunked?.destination == .held { out.append(.discardHeldContent) }
+            if clientInput.readableBytes > 0 {
                 anomaly(.incompleteSession, "client closed with \(clientInput.readableBytes) octets of an unfinished line", &out)
             }
             out.append(.shutdownServerOutput)
-            setEndReason(quitSent ? .quit : .clientClosed)
+            setEndReason(.clientClosed)
         }
-        clientMode = .closed
+        state = .closing(.discarding(upstream: upstream))
         discardClientInput(&out)
-        if serverClosedForGood { out.append(.closeClient) }
+        if upstream == .closed { out.append(.closeClient) }
     }
 
     /// The upstream closed its side.
     public mutating func serverClosed(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
-        guard !serverClosedForGood else { return }
-        serverClosedForGood = true
-        if upstreamAborted {
-            // The proxy closed it to abort an oversized message: the client's session goes on to
-            // its end of data, which gets 552, and ends with the next command.
+        switch upstreamLeg {
+        case .closed:
             return
+        case .aborting:
+            // The proxy closed it to abort a message: the client's session goes on to its end of
+            // data, which gets the proxy's reply, and ends with the next command.
+            setUpstreamClosed()
+            return
+        case .open:
+            break
         }
-        if serverRelay || quitSent {
-            setEndReason(quitSent ? .quit : .serverClosed)
-        } else if case .closed = clientMode, pending.isEmpty {
+        if case .relay = state {
+            setEndReason(.serverClosed)
+        } else if case .closing(.quit) = state {
+            setEndReason(.quit)
+        } else if case .closing(.discarding) = state, pending.isEmpty {
             setEndReason(.clientClosed)
         } else {
             drainLocalReplies(&out)
@@ -299,8 +314,11 @@ public struct InspectionEngine: Sendable {
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: connection to upstream lost, closing"), for: nil, &out)
         }
         pending.removeAll()
-        hold = nil
-        clientMode = .closed
+        if case .relay = state {
+            state = .relay(clientOpen: false, upstreamOpen: false)
+        } else {
+            state = .closing(.discarding(upstream: .closed))
+        }
         discardClientInput(&out)
         out.append(.closeClient)
         settle(&out)
@@ -322,8 +340,7 @@ public struct InspectionEngine: Sendable {
         setEndReason(reason)
         sendLocal(reply, for: "greeting", &out)
         pending.removeAll()
-        hold = nil
-        clientMode = .closed
+        stopReadingClient()
         out.append(.closeClient)
         out.append(.closeServer)
         settle(&out)
@@ -333,13 +350,13 @@ public struct InspectionEngine: Sendable {
     public mutating func timedOut(at time: SMTPTimestamp, into out: inout InspectionEffects) {
         now = time
         setEndReason(.timeout)
-        if !serverRelay {
+        if case .relay = state {
             // In a blind relay (TLS) a plain-text reply would corrupt the stream: just close.
+        } else {
             sendLocal(SMTPReply(code: 421, "4.4.2 Error: timeout exceeded, closing"), for: nil, &out)
         }
         pending.removeAll()
-        hold = nil
-        clientMode = .closed
+        stopReadingClient()
         out.append(.closeClient)
         out.append(.closeServer)
         settle(&out)
@@ -347,9 +364,12 @@ public struct InspectionEngine: Sendable {
 
     /// Emits `session-end` (once). Call when both connections are gone or the capture ended.
     public mutating func finish(at time: SMTPTimestamp, into out: inout InspectionEffects) {
-        guard started, !finished else { return }
+        switch state {
+        case .notStarted, .closed: return
+        default: break
+        }
         now = time
-        finished = true
+        state = .closed
         discardClientInput(&out)
         event(
             .sessionEnd(
@@ -373,23 +393,28 @@ public struct InspectionEngine: Sendable {
     /// what follows, too many commands await replies, or a verdict is outstanding and enough input
     /// waits behind it. Drivers learn it from `pauseClientReads`/`resumeClientReads`.
     public var wantsClientInput: Bool {
-        switch clientMode {
-        case .closed:
+        switch state {
+        case .closed, .modifying, .closing(.discarding), .closing(.quit(_, clientOpen: false)), .relay(clientOpen: false, _):
             return false
-        case .commands, .authResponse:
-            if hold != nil || releasing { return clientInput.readableBytes < SMTPDefaults.dataReadAhead }
-            guard pending.count < SMTPDefaults.maximumPipelinedCommands else { return false }
-            if modeDecisionsPending == 0 { return true }
-            // Waiting for the reply to DATA, a little is read ahead: the bytes are held, not
-            // forwarded, and read exactly as they would be after the reply (354: body; else:
-            // commands), so the driver need not stop and restart reading for every message.
-            // STARTTLS, AUTH and the rest stop reading: their next bytes may be a TLS handshake or
-            // a credential, which stay in the socket until the reply decides.
-            guard modeDecisionsPending == 1, let last = pending.last, case .data = last.effect else { return false }
-            return clientInput.readableBytes < SMTPDefaults.dataReadAhead
-        case .dataBody, .chunk, .blob, .relay:
+        case .content, .chunk, .blob, .relay(clientOpen: true, _):
             return true
+        case .commands(let commands):
+            switch commands.next {
+            case .consulting, .releasing: return clientInput.readableBytes < SMTPDefaults.dataReadAhead
+            case .command, .authResponse: break
+            }
+        case .notStarted, .closing(.quit(_, clientOpen: true)):
+            break
         }
+        guard pending.count < SMTPDefaults.maximumPipelinedCommands else { return false }
+        if pending.modeDecisions == 0 { return true }
+        // Waiting for the reply to DATA, a little is read ahead: the bytes are held, not
+        // forwarded, and read exactly as they would be after the reply (354: body; else:
+        // commands), so the driver need not stop and restart reading for every message.
+        // STARTTLS, AUTH and the rest stop reading: their next bytes may be a TLS handshake or
+        // a credential, which stay in the socket until the reply decides.
+        guard pending.modeDecisions == 1, let last = pending.last, case .data = last.effect else { return false }
+        return clientInput.readableBytes < SMTPDefaults.dataReadAhead
     }
 
     /// What the session is waiting for, to pick a timeout.
@@ -408,18 +433,90 @@ public struct InspectionEngine: Sendable {
     }
 
     public var waitingFor: Wait {
-        if case .relay = clientMode { return .relay }
-        if hold != nil { return .verdict }
-        if case .closed = clientMode, pending.isEmpty { return .nothing }
+        let clientOpen: Bool
+        switch state {
+        case .relay(clientOpen: true, _): return .relay
+        case .commands(let commands):
+            if case .consulting = commands.next { return .verdict }
+            clientOpen = true
+        case .closed, .modifying, .closing(.discarding), .closing(.quit(_, clientOpen: false)), .relay(clientOpen: false, _):
+            clientOpen = false
+        case .notStarted, .content, .chunk, .blob, .closing(.quit(_, clientOpen: true)):
+            clientOpen = true
+        }
+        if !clientOpen, pending.isEmpty { return .nothing }
         if let head = pending.first, head.localReply == nil { return .serverReply(head.verb) }
-        switch clientMode {
-        case .dataBody, .chunk, .blob: return .clientData
+        switch state {
+        case .content, .chunk, .blob: return .clientData
         default: return .clientCommand
         }
     }
 
     /// True once both legs are done with: the driver may tear the session down.
-    public var isFinished: Bool { finished }
+    public var isFinished: Bool {
+        if case .closed = state { true } else { false }
+    }
+
+    // MARK: - State helpers
+
+    /// The client has not been greeted yet: the greeting heads the pipeline (every path that
+    /// answers the client before it empties the pipeline).
+    var greetingOutstanding: Bool {
+        if let head = pending.first, case .greeting = head.effect { true } else { false }
+    }
+
+    /// The upstream leg as the current phase knows it.
+    var upstreamLeg: SessionState.Upstream {
+        switch state {
+        case .commands(let commands): commands.upstream
+        case .content(let content): content.upstream
+        case .closing(.discarding(let upstream)): upstream
+        case .relay(_, let upstreamOpen): upstreamOpen ? .open : .closed
+        case .notStarted, .chunk, .blob, .closing(.quit), .closed, .modifying: .open
+        }
+    }
+
+    /// The upstream, aborted by the proxy, has closed.
+    mutating func setUpstreamClosed() {
+        switch state {
+        case .commands(var commands):
+            commands.upstream = .closed
+            state = .commands(commands)
+        case .content(var content):
+            state = .modifying
+            content.upstream = .closed
+            state = .content(content)
+        case .closing(.discarding):
+            state = .closing(.discarding(upstream: .closed))
+        default:
+            break
+        }
+    }
+
+    /// Client input is no longer read (it is discarded); the replies still owed go out.
+    mutating func stopReadingClient() {
+        switch state {
+        case .relay(_, let upstreamOpen): state = .relay(clientOpen: false, upstreamOpen: upstreamOpen)
+        case .closed: break
+        default: state = .closing(.discarding(upstream: upstreamLeg))
+        }
+    }
+
+    /// Holds client input behind a question (`consult`) or a timer (`greet-pause`, a tarpit).
+    mutating func hold(_ held: ConsultHold, clientClosed: Bool = false) {
+        guard case .commands(var commands) = state else { return }
+        commands.next = .consulting(held, clientClosed: clientClosed)
+        state = .commands(commands)
+    }
+
+    /// Changes the command phase in place (nothing in any other phase).
+    @inline(__always)
+    mutating func withCommands(_ body: (inout SessionState.Commands) -> Void) {
+        guard case .commands(var commands) = state else { return }
+        state = .modifying
+        body(&commands)
+        state = .commands(commands)
+    }
 
     // MARK: - Shared helpers
 
@@ -489,11 +586,15 @@ public struct InspectionEngine: Sendable {
 
     /// Tells the driver what changed about reading the client and the timer, after every input.
     /// The timer is re-armed on every input (activity restarts the RFC 5321 wait).
+    /// Once the session has ended only the timer is cancelled: the driver tears it down.
     mutating func settle(_ out: inout InspectionEffects) {
-        let wants = wantsClientInput
-        if wants == readsPaused {
-            readsPaused = !wants
-            out.append(wants ? .resumeClientReads : .pauseClientReads)
+        let finished = isFinished
+        if !finished {
+            let wants = wantsClientInput
+            if wants == readsPaused {
+                readsPaused = !wants
+                out.append(wants ? .resumeClientReads : .pauseClientReads)
+            }
         }
         guard let timeouts = configuration.timeouts else { return }
         let wait = finished ? Wait.nothing : waitingFor
@@ -516,9 +617,14 @@ public struct InspectionEngine: Sendable {
         SessionFacts(
             sessionID: configuration.sessionID, client: configuration.client, server: configuration.server,
             heloName: heloName, protocolName: heloName == nil ? nil : (sawEHLO ? "ESMTP" : "SMTP"),
-            sender: envelope?.mailFrom ?? forwardedSender, recipients: envelope?.rcptTo ?? [], saslMethod: authentication.identityMechanism,
-            saslUsername: authentication.identity, size: size ?? declaredSize,
+            sender: envelope?.mailFrom ?? forwardedMail?.path, recipients: envelope?.rcptTo ?? [], saslMethod: authentication.identityMechanism,
+            saslUsername: authentication.identity, size: size ?? Self.declaredSize(forwardedMail),
             tls: tls.rawValue, transaction: transactionCount)
+    }
+
+    /// `SIZE=` of a MAIL command.
+    static func declaredSize(_ transaction: MailTransactionArgument?) -> Int? {
+        transaction?.parameter("SIZE")?.value.flatMap { SMTPGrammar.parseDecimal($0, maximum: Int.max) }
     }
 
     mutating func anomaly(_ kind: AnomalyKind, _ detail: String, _ out: inout InspectionEffects) {
@@ -531,7 +637,6 @@ public struct InspectionEngine: Sendable {
 
     /// Sends a reply of the proxy's own right now (not in pipeline order).
     mutating func sendLocal(_ reply: SMTPReply, for verb: String?, _ out: inout InspectionEffects) {
-        greetingSent = true
         if verb == "AUTH" { authentication.concluded(code: reply.code) }
         out.append(.writeToClient(reply.encoded))
         event(.reply(ReplyRecord(code: reply.code, text: reply.text, forVerb: verb, local: true)), &out)
@@ -545,41 +650,37 @@ public struct InspectionEngine: Sendable {
 
     /// Sends the proxy's own replies that have reached the head of the pipeline.
     mutating func drainLocalReplies(_ out: inout InspectionEffects) {
-        while let head = pending.first, var reply = head.localReply {
-            if case .heldChunk(_, complete: false) = head.effect { return }  // its octets are still coming
-            pending.removeFirst()
+        // Most calls find a forwarded command at the head: it is looked at, not copied out.
+        while pending.headIsAnsweredByProxy {
+            if case .heldChunk(_, complete: false) = pending.first!.effect { return }  // its octets are still coming
+            let head = pending.popFirst()!
+            var reply = head.localReply!
             if case .heldChunk(let last, _) = head.effect {
                 guard let answer = answerHeldChunk(reply, last: last, &out) else { continue }
                 reply = answer
             }
             if case .heldData = head.effect {
                 // The replies to MAIL and RCPT are in: the proxy takes the message itself.
-                modeDecisionsPending -= 1
                 if envelope == nil {
                     reply = SMTPReply(code: 503, "5.5.1 Error: need MAIL command")
                 } else if envelope!.rcptTo.isEmpty {
                     reply = SMTPReply(code: 554, "5.5.1 Error: no valid recipients")
-                } else {
-                    clientMode = .dataBody(DataBodyScanner(policy: settings.bareNewline), forwarding: true)
-                    var progress = MessageProgress()
-                    progress.held = true
-                    message = progress
-                    reportedInMessage.removeAll()
-                    holding = true
-                    heldAtLineStart = true
+                } else if case .commands(let commands) = state {
+                    state = .content(
+                        SessionState.Content(
+                            scanner: DataBodyScanner(policy: settings.bareNewline), destination: .held, upstream: commands.upstream))
                 }
             }
             sendLocal(reply, for: head.verb, &out)
             switch head.effect {
             case .endOfMessage(let progress): recordMessage(progress, result: reply.code, &out)
             case .startTLS:
-                modeDecisionsPending -= 1
                 beginTermination(upstream: false, &out)
             default: break
             }
             if head.closeAfterReply {
                 pending.removeAll()
-                clientMode = .closed
+                stopReadingClient()
                 discardClientInput(&out)
                 out.append(.closeClient)
                 out.append(.closeServer)

@@ -19,21 +19,20 @@ public struct DotUnstuffer: Sendable {
     }
 
     /// Hands `emit` the parts of `chunk` between stuffed dots, in order (nothing for an empty part).
+    /// One pass, no allocation: a part is emitted when the dot after it is found.
     public mutating func unstuff(_ chunk: ByteBuffer, emit: (ByteBuffer) -> Void) {
         var segmentStart = 0
         var lineStart = atLineStart
-        var cuts: [Int] = []
         chunk.withUnsafeReadableBytes { raw in
             for index in 0..<raw.count {
-                if lineStart && raw[index] == UInt8(ascii: ".") { cuts.append(index) }
+                if lineStart && raw[index] == UInt8(ascii: ".") {
+                    if index > segmentStart { emit(chunk.getSlice(at: chunk.readerIndex + segmentStart, length: index - segmentStart)!) }
+                    segmentStart = index + 1
+                }
                 lineStart = raw[index] == SMTPGrammar.lf
             }
         }
         atLineStart = lineStart
-        for cut in cuts {
-            if cut > segmentStart { emit(chunk.getSlice(at: chunk.readerIndex + segmentStart, length: cut - segmentStart)!) }
-            segmentStart = cut + 1
-        }
         if chunk.readableBytes > segmentStart {
             emit(chunk.getSlice(at: chunk.readerIndex + segmentStart, length: chunk.readableBytes - segmentStart)!)
         }

@@ -62,14 +62,16 @@ extension InspectionEngine {
             }
         case .ehlo:
             if reply.code == 250 {
-                (shown, stripped) = rewriteEHLO(reply)
-                keywordRules = EHLOReply(reply).keywords.flatMap {
+                // Parsed once: the keywords as the upstream offered them.
+                let offered = EHLOReply(reply)
+                (shown, stripped) = rewriteEHLO(reply, offered)
+                keywordRules = offered.keywords.flatMap {
                     policy.keywordLogRules(forKeyword: $0.name, client: configuration.client)
                 }
                 envelope = nil
                 withCommands { $0.helloRequired = false }
-                if configuration.holdsMessages { upstreamOffersChunking = EHLOReply(reply).keywords.contains { $0.name == "CHUNKING" } }
-                if configuration.xclient { noteXCLIENTOffer(reply) }
+                if configuration.holdsMessages { upstreamOffersChunking = offered.keywords.contains { $0.name == "CHUNKING" } }
+                if configuration.xclient { noteXCLIENTOffer(offered) }
             }
         case .helo:
             if reply.code == 250 {
@@ -232,8 +234,8 @@ extension InspectionEngine {
     }
 
     /// Removes stripped keywords and lowers SIZE to `max-message-size`; re-frames the reply.
-    private mutating func rewriteEHLO(_ reply: SMTPReply) -> (SMTPReply, [ReplyRecord.StrippedKeyword]) {
-        var model = EHLOReply(reply)
+    private mutating func rewriteEHLO(_ reply: SMTPReply, _ offered: EHLOReply) -> (SMTPReply, [ReplyRecord.StrippedKeyword]) {
+        var model = offered
         var stripped: [ReplyRecord.StrippedKeyword] = []
         var changed = false
         model.keywords.removeAll { keyword in

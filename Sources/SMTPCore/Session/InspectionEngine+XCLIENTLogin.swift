@@ -13,8 +13,8 @@ extension InspectionEngine {
     static let xclientRule = "--xclient"
 
     /// The upstream's reply to an EHLO: does it take `XCLIENT LOGIN=`?
-    mutating func noteXCLIENTOffer(_ reply: SMTPReply) {
-        authentication.upstreamTakesXCLIENTLogin = EHLOReply(reply).keywords.contains {
+    mutating func noteXCLIENTOffer(_ offered: EHLOReply) {
+        authentication.upstreamTakesXCLIENTLogin = offered.keywords.contains {
             $0.name == "XCLIENT" && $0.parameters.contains { SMTPVerb.uppercased($0) == "LOGIN" }
         }
     }
